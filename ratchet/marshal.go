@@ -1,0 +1,229 @@
+package ratchet
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/sotto-im/sotto/internal/curve"
+)
+
+// The persisted form of a State: a magic-and-version prefix, then fixed-size
+// keys and uvarint counters, in this order (no field is optional):
+//
+//	"SOTR" 0x01
+//	session version (1) | local identity (33) | remote identity (33) | root key (32)
+//	sender: private (32) | public (32) | chain key (32) | index
+//	previous counter
+//	SPQR: direction (1) | epoch | next root (32) | send dir | recv dir
+//	  where dir = ctr | next (32) | n | n × (index | key (32))
+//	receivers: n | n × (ratchet key (32) | chain key (32) | index | m | m × (index | seed (32)))
+//
+// Integers are uvarints. The encoding is canonical: equal states encode to
+// equal bytes, so callers may compare encodings.
+
+const (
+	stateMagic   = "SOTR"
+	stateVersion = 1
+)
+
+// MarshalBinary encodes the state, secrets included: store it encrypted.
+func (s *State) MarshalBinary() ([]byte, error) {
+	return s.AppendBinary(make([]byte, 0, s.marshalSizeHint()))
+}
+
+func (s *State) marshalSizeHint() int {
+	n := 5 + 1 + 2*identitySize + keySize + 3*keySize + 10 + 2 + 10 + keySize
+	n += 2 * (5 + keySize + 3 + 0)
+	n += (len(s.pq.send.prev) + len(s.pq.recv.prev)) * (5 + keySize)
+	n += 1
+	for i := range s.receivers {
+		n += 2*keySize + 5 + 3 + len(s.receivers[i].skipped)*(5+keySize)
+	}
+	return n
+}
+
+// AppendBinary appends the encoding of the state to b.
+func (s *State) AppendBinary(b []byte) ([]byte, error) {
+	b = append(b, stateMagic...)
+	b = append(b, stateVersion, CurrentVersion)
+	b = append(b, s.localIdentity[:]...)
+	b = append(b, s.remoteIdentity[:]...)
+	b = append(b, s.rootKey[:]...)
+	b = append(b, s.sender.raw[:]...)
+	u := s.sender.pub.U()
+	b = append(b, u[:]...)
+	b = append(b, s.sender.key[:]...)
+	b = binary.AppendUvarint(b, uint64(s.sender.index))
+	b = binary.AppendUvarint(b, uint64(s.previousCounter))
+
+	b = append(b, byte(s.pq.dir))
+	b = binary.AppendUvarint(b, s.pq.epoch)
+	b = append(b, s.pq.nextRoot[:]...)
+	b = appendPQDir(b, &s.pq.send)
+	b = appendPQDir(b, &s.pq.recv)
+
+	b = binary.AppendUvarint(b, uint64(len(s.receivers)))
+	for i := range s.receivers {
+		c := &s.receivers[i]
+		u := c.ratchetKey.U()
+		b = append(b, u[:]...)
+		b = append(b, c.key[:]...)
+		b = binary.AppendUvarint(b, uint64(c.index))
+		b = binary.AppendUvarint(b, uint64(len(c.skipped)))
+		for _, k := range c.skipped {
+			b = binary.AppendUvarint(b, uint64(k.index))
+			b = append(b, k.seed[:]...)
+		}
+	}
+	return b, nil
+}
+
+func appendPQDir(b []byte, d *pqChainDir) []byte {
+	b = binary.AppendUvarint(b, uint64(d.ctr))
+	b = append(b, d.next[:]...)
+	b = binary.AppendUvarint(b, uint64(len(d.prev)))
+	for _, k := range d.prev {
+		b = binary.AppendUvarint(b, uint64(k.index))
+		b = append(b, k.key[:]...)
+	}
+	return b
+}
+
+// UnmarshalBinary decodes a state written by MarshalBinary, replacing s. It
+// checks the prefix, every length and bound, and that no bytes are left
+// over; any failure returns ErrMalformedState and leaves s unchanged.
+func (s *State) UnmarshalBinary(data []byte) error {
+	var n State
+	r := stateReader{b: data}
+	if string(r.bytes(len(stateMagic))) != stateMagic || r.byte() != stateVersion || r.byte() != CurrentVersion {
+		return ErrMalformedState
+	}
+	r.array(n.localIdentity[:])
+	r.array(n.remoteIdentity[:])
+	r.array(n.rootKey[:])
+	if r.err == nil {
+		if n.localIdentity[0] != curve.DjbType || n.remoteIdentity[0] != curve.DjbType {
+			return ErrMalformedState
+		}
+	}
+	r.array(n.sender.raw[:])
+	pub, err := curve.NewPublicKeyFromU(r.bytes(32))
+	if err != nil {
+		return ErrMalformedState
+	}
+	n.sender.pub = pub
+	r.array(n.sender.key[:])
+	n.sender.index = r.u32()
+	n.previousCounter = r.u32()
+
+	switch d := direction(r.byte()); d {
+	case dirA2B, dirB2A:
+		n.pq.dir = d
+	default:
+		return ErrMalformedState
+	}
+	n.pq.epoch = r.uvarint()
+	if n.pq.epoch != 0 { // only chain epoch 0 exists without the braid
+		return ErrMalformedState
+	}
+	r.array(n.pq.nextRoot[:])
+	r.pqDir(&n.pq.send)
+	r.pqDir(&n.pq.recv)
+
+	count := r.uvarint()
+	if count > MaxReceiverChains {
+		return ErrMalformedState
+	}
+	for range count {
+		var c receiverChain
+		key, err := curve.NewPublicKeyFromU(r.bytes(32))
+		if err != nil {
+			return ErrMalformedState
+		}
+		c.ratchetKey = key
+		r.array(c.key[:])
+		c.index = r.u32()
+		m := r.uvarint()
+		if m > MaxSkippedKeys {
+			return ErrMalformedState
+		}
+		if m > 0 {
+			c.skipped = make([]skippedKey, 0, m)
+		}
+		for range m {
+			var k skippedKey
+			k.index = r.u32()
+			r.array(k.seed[:])
+			c.skipped = append(c.skipped, k)
+		}
+		n.receivers = append(n.receivers, c)
+	}
+	if r.err != nil || len(r.b) != 0 {
+		return ErrMalformedState
+	}
+	n.rand = s.rand
+	*s = n
+	return nil
+}
+
+var errShort = errors.New("short")
+
+// stateReader reads the state encoding with a sticky error.
+type stateReader struct {
+	b   []byte
+	err error
+}
+
+func (r *stateReader) bytes(n int) []byte {
+	if r.err != nil || len(r.b) < n {
+		r.err = errShort
+		return make([]byte, n) // keeps callers simple; the error is checked at the end
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *stateReader) array(dst []byte) { copy(dst, r.bytes(len(dst))) }
+
+func (r *stateReader) byte() byte { return r.bytes(1)[0] }
+
+func (r *stateReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *stateReader) u32() uint32 {
+	v := r.uvarint()
+	if v > 0xFFFFFFFF {
+		r.err = errShort
+	}
+	return uint32(v)
+}
+
+func (r *stateReader) pqDir(d *pqChainDir) {
+	d.ctr = r.u32()
+	r.array(d.next[:])
+	m := r.uvarint()
+	if m > pqHistoryTrimAt {
+		r.err = errShort
+		return
+	}
+	for range m {
+		var k pqKey
+		k.index = r.u32()
+		r.array(k.key[:])
+		if r.err != nil {
+			return
+		}
+		d.prev = append(d.prev, k)
+	}
+}
