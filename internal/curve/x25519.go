@@ -3,7 +3,10 @@
 // and XEdDSA signatures (https://signal.org/docs/specifications/xeddsa/) in
 // libsignal's variant, which carries the Edwards sign bit in the signature.
 //
-// Public keys serialize as 0x05 || u (33 bytes); private keys as 32 raw bytes.
+// Public keys serialize as 0x05 || u (33 bytes); private keys as 32 raw bytes,
+// clamped on parse. ParsePublicKey accepts any u, as libsignal does; callers
+// that must insist on a canonical, prime-order key (PQXDH base keys) also call
+// IsCanonical. Private keys never print their bytes through fmt.
 package curve
 
 import (
@@ -133,7 +136,8 @@ func (k *PrivateKey) ECDH(pub *PublicKey) ([]byte, error) {
 }
 
 // ParsePublicKey parses a serialized public key: 0x05 followed by the 32-byte
-// u-coordinate, exactly 33 bytes.
+// u-coordinate, exactly 33 bytes. (libsignal also accepts and ignores trailing
+// bytes after the 33rd; this parser is strict.)
 func ParsePublicKey(b []byte) (*PublicKey, error) {
 	if len(b) != PublicKeySize || b[0] != DjbType {
 		return nil, ErrInvalidPublicKey
