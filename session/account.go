@@ -1,0 +1,190 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/sotto-im/sotto/internal/curve"
+	"github.com/sotto-im/sotto/internal/detrand"
+	"github.com/sotto-im/sotto/keystore"
+)
+
+// Errors about accounts.
+var (
+	// ErrAccountExists is returned by CreateAccount on a store that already
+	// holds an account.
+	ErrAccountExists = errors.New("session: store already holds an account")
+	// ErrNoAccount is returned by OpenAccount on a store without an account.
+	ErrNoAccount = errors.New("session: store holds no account")
+)
+
+// Account is one device's identity and everything it stores: prekeys,
+// trusted identities and session records, all in a keystore.Store. Its
+// methods may be called from several goroutines; the store's transactions
+// keep them consistent.
+type Account struct {
+	store          keystore.Store
+	address        Address
+	identity       *curve.PrivateKey
+	registrationID uint32
+
+	rand  io.Reader        // nil: crypto/rand
+	clock func() time.Time // nil: time.Now
+}
+
+func init() {
+	detrand.Register(func(a *Account, r io.Reader) { a.rand = r })
+}
+
+func (a *Account) rng() io.Reader {
+	if a.rand != nil {
+		return a.rand
+	}
+	return rand.Reader
+}
+
+func (a *Account) now() time.Time {
+	if a.clock != nil {
+		return a.clock()
+	}
+	return time.Now()
+}
+
+// CreateAccount creates a new account for the local address in store: a
+// fresh identity key pair and registration id. It fails with
+// ErrAccountExists if the store already holds one.
+func CreateAccount(ctx context.Context, store keystore.Store, local Address) (*Account, error) {
+	return createAccount(ctx, store, local, rand.Reader)
+}
+
+func createAccount(ctx context.Context, store keystore.Store, local Address, r io.Reader) (*Account, error) {
+	if err := local.validate(); err != nil {
+		return nil, err
+	}
+	id, err := curve.GenerateKey(r)
+	if err != nil {
+		return nil, err
+	}
+	var rb [2]byte
+	if _, err := io.ReadFull(r, rb[:]); err != nil {
+		return nil, err
+	}
+	// libsignal's registration ids are 14-bit, 1..16380.
+	regID := uint32(binary.BigEndian.Uint16(rb[:]))%16380 + 1
+	err = store.Update(ctx, func(tx keystore.Tx) error {
+		if _, err := tx.Get(spaceAccount, keyIdentity); err == nil {
+			return ErrAccountExists
+		} else if !errors.Is(err, keystore.ErrNotFound) {
+			return err
+		}
+		if err := tx.Put(spaceAccount, keyIdentity, id.Bytes()); err != nil {
+			return err
+		}
+		if err := tx.Put(spaceAccount, keyRegID, binary.AppendUvarint(nil, uint64(regID))); err != nil {
+			return err
+		}
+		return tx.Put(spaceAccount, keyAddress, marshalAddress(local))
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &Account{store: store, address: local, identity: id, registrationID: regID}
+	if r != rand.Reader {
+		a.rand = r
+	}
+	return a, nil
+}
+
+// OpenAccount loads the account kept in store.
+func OpenAccount(ctx context.Context, store keystore.Store) (*Account, error) {
+	a := &Account{store: store}
+	err := store.View(ctx, func(tx keystore.Tx) error {
+		idb, err := tx.Get(spaceAccount, keyIdentity)
+		if errors.Is(err, keystore.ErrNotFound) {
+			return ErrNoAccount
+		}
+		if err != nil {
+			return err
+		}
+		if a.identity, err = curve.NewPrivateKey(idb); err != nil {
+			return ErrMalformedRecord
+		}
+		clear(idb)
+		rb, err := tx.Get(spaceAccount, keyRegID)
+		if err != nil {
+			return err
+		}
+		r := reader{b: rb}
+		a.registrationID = r.u32()
+		if r.err != nil {
+			return ErrMalformedRecord
+		}
+		ab, err := tx.Get(spaceAccount, keyAddress)
+		if err != nil {
+			return err
+		}
+		a.address, err = parseAddress(ab)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func marshalAddress(a Address) []byte {
+	b := binary.AppendUvarint(nil, uint64(a.DeviceID))
+	return append(b, a.Name...)
+}
+
+func parseAddress(b []byte) (Address, error) {
+	d, n := binary.Uvarint(b)
+	if n <= 0 || d > 0xFFFFFFFF {
+		return Address{}, ErrMalformedRecord
+	}
+	a := Address{Name: string(b[n:]), DeviceID: uint32(d)}
+	if a.validate() != nil {
+		return Address{}, ErrMalformedRecord
+	}
+	return a, nil
+}
+
+// Address returns the account's own address.
+func (a *Account) Address() Address { return a.address }
+
+// IdentityKey returns the account's serialized identity public key (33
+// bytes), which contacts see and safety numbers are computed from.
+func (a *Account) IdentityKey() []byte { return a.identity.PublicKey().Bytes() }
+
+// RegistrationID returns the account's registration id.
+func (a *Account) RegistrationID() uint32 { return a.registrationID }
+
+// String describes the account without any secret.
+func (a *Account) String() string { return "session.Account{" + a.address.String() + "}" }
+
+// SafetyNumber returns the safety number between this account and remote's
+// trusted identity key: version 2, 5200 iterations, as Signal's apps. A
+// name that is an ACI UUID string is used as its 16 bytes; any other name
+// as its UTF-8 bytes.
+func (a *Account) SafetyNumber(ctx context.Context, remote Address) (*Fingerprint, error) {
+	info, err := a.Identity(ctx, remote)
+	if err != nil {
+		return nil, err
+	}
+	if info == nil {
+		return nil, ErrNoSession
+	}
+	return NewFingerprint(DefaultFingerprintIterations, FingerprintVersion,
+		stableID(a.address.Name), a.IdentityKey(), stableID(remote.Name), info.Key)
+}
+
+func stableID(name string) []byte {
+	if u, ok := parseUUID(name); ok {
+		return u[:]
+	}
+	return []byte(name)
+}

@@ -1,0 +1,146 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sotto-im/sotto/internal/curve"
+	"github.com/sotto-im/sotto/keystore"
+)
+
+// Identity trust: trust on first use. The first identity key seen for an
+// address is stored and trusted. A different key for that address later is
+// refused with an *UntrustedIdentityError — nothing is encrypted to it or
+// decrypted from it — until the application calls TrustIdentity, typically
+// after showing the user that the safety number changed. A key can also be
+// marked verified after the users compared safety numbers; a new key is
+// never verified.
+
+// UntrustedIdentityError reports that the identity key for Address differs
+// from the one stored for it.
+type UntrustedIdentityError struct {
+	Address Address
+}
+
+func (e *UntrustedIdentityError) Error() string {
+	return fmt.Sprintf("session: identity key of %s changed; not trusted until the app accepts it", e.Address)
+}
+
+// ErrUntrustedIdentity matches any *UntrustedIdentityError with errors.Is.
+var ErrUntrustedIdentity = errors.New("session: untrusted identity")
+
+// Is makes errors.Is(err, ErrUntrustedIdentity) true.
+func (e *UntrustedIdentityError) Is(target error) bool { return target == ErrUntrustedIdentity }
+
+// IdentityInfo is what the account knows of a contact's identity key.
+type IdentityInfo struct {
+	// Key is the trusted identity key, 33 bytes.
+	Key []byte
+	// Verified is set by SetVerified after the users compared safety numbers.
+	Verified bool
+	// FirstSeen is when this key was first trusted.
+	FirstSeen time.Time
+}
+
+const identityFlagVerified = 1
+
+func loadIdentity(tx keystore.Tx, addr Address) (*IdentityInfo, error) {
+	v, err := tx.Get(spaceIdentity, addr.String())
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(v) < curve.PublicKeySize+2 {
+		return nil, ErrMalformedRecord
+	}
+	ts, n := binary.Varint(v[curve.PublicKeySize+1:])
+	if n <= 0 || curve.PublicKeySize+1+n != len(v) {
+		return nil, ErrMalformedRecord
+	}
+	return &IdentityInfo{
+		Key:       v[:curve.PublicKeySize],
+		Verified:  v[curve.PublicKeySize]&identityFlagVerified != 0,
+		FirstSeen: time.Unix(ts, 0),
+	}, nil
+}
+
+func saveIdentity(tx keystore.Tx, addr Address, info *IdentityInfo) error {
+	v := append([]byte(nil), info.Key...)
+	var flags byte
+	if info.Verified {
+		flags |= identityFlagVerified
+	}
+	v = append(v, flags)
+	v = binary.AppendVarint(v, info.FirstSeen.Unix())
+	return tx.Put(spaceIdentity, addr.String(), v)
+}
+
+// checkIdentity enforces trust on first use for key as addr's identity: a
+// first key is stored, the stored key passes, any other fails.
+func (a *Account) checkIdentity(tx keystore.Tx, addr Address, key []byte) error {
+	info, err := loadIdentity(tx, addr)
+	if err != nil {
+		return err
+	}
+	if info == nil {
+		return saveIdentity(tx, addr, &IdentityInfo{Key: key, FirstSeen: a.now()})
+	}
+	if !bytes.Equal(info.Key, key) {
+		return &UntrustedIdentityError{Address: addr}
+	}
+	return nil
+}
+
+// Identity returns what the account trusts as addr's identity, or nil if it
+// has seen none.
+func (a *Account) Identity(ctx context.Context, addr Address) (*IdentityInfo, error) {
+	var info *IdentityInfo
+	err := a.store.View(ctx, func(tx keystore.Tx) error {
+		var err error
+		info, err = loadIdentity(tx, addr)
+		return err
+	})
+	return info, err
+}
+
+// TrustIdentity makes key the trusted identity of addr, replacing any
+// earlier one (which also loses its verified mark). Call it when the user
+// accepts a changed safety number.
+func (a *Account) TrustIdentity(ctx context.Context, addr Address, key []byte) error {
+	if _, err := curve.ParsePublicKey(key); err != nil {
+		return err
+	}
+	return a.store.Update(ctx, func(tx keystore.Tx) error {
+		info, err := loadIdentity(tx, addr)
+		if err != nil {
+			return err
+		}
+		if info != nil && bytes.Equal(info.Key, key) {
+			return nil
+		}
+		return saveIdentity(tx, addr, &IdentityInfo{Key: key, FirstSeen: a.now()})
+	})
+}
+
+// SetVerified marks addr's identity verified or not. key must be the
+// trusted key, so that a verification done against an old key cannot
+// apply to a new one.
+func (a *Account) SetVerified(ctx context.Context, addr Address, key []byte, verified bool) error {
+	return a.store.Update(ctx, func(tx keystore.Tx) error {
+		info, err := loadIdentity(tx, addr)
+		if err != nil {
+			return err
+		}
+		if info == nil || !bytes.Equal(info.Key, key) {
+			return &UntrustedIdentityError{Address: addr}
+		}
+		info.Verified = verified
+		return saveIdentity(tx, addr, info)
+	})
+}
