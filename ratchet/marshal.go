@@ -2,8 +2,8 @@ package ratchet
 
 import (
 	"encoding/binary"
-	"errors"
 
+	"github.com/sotto-im/sotto/internal/binenc"
 	"github.com/sotto-im/sotto/internal/curve"
 )
 
@@ -94,56 +94,56 @@ func appendPQDir(b []byte, d *pqChainDir) []byte {
 // over; any failure returns ErrMalformedState and leaves s unchanged.
 func (s *State) UnmarshalBinary(data []byte) error {
 	var n State
-	r := stateReader{b: data}
-	if string(r.bytes(len(stateMagic))) != stateMagic || r.byte() != stateVersion || r.byte() != CurrentVersion {
+	r := binenc.NewReader(data)
+	if string(r.Bytes(len(stateMagic))) != stateMagic || r.Byte() != stateVersion || r.Byte() != CurrentVersion {
 		return ErrMalformedState
 	}
-	r.array(n.localIdentity[:])
-	r.array(n.remoteIdentity[:])
-	r.array(n.rootKey[:])
-	if r.err == nil {
+	r.Array(n.localIdentity[:])
+	r.Array(n.remoteIdentity[:])
+	r.Array(n.rootKey[:])
+	if r.Err() == nil {
 		if n.localIdentity[0] != curve.DjbType || n.remoteIdentity[0] != curve.DjbType {
 			return ErrMalformedState
 		}
 	}
-	r.array(n.sender.raw[:])
-	pub, err := curve.NewPublicKeyFromU(r.bytes(32))
+	r.Array(n.sender.raw[:])
+	pub, err := curve.NewPublicKeyFromU(r.Bytes(32))
 	if err != nil {
 		return ErrMalformedState
 	}
 	n.sender.pub = pub
-	r.array(n.sender.key[:])
-	n.sender.index = r.u32()
-	n.previousCounter = r.u32()
+	r.Array(n.sender.key[:])
+	n.sender.index = r.U32()
+	n.previousCounter = r.U32()
 
-	switch d := direction(r.byte()); d {
+	switch d := direction(r.Byte()); d {
 	case dirA2B, dirB2A:
 		n.pq.dir = d
 	default:
 		return ErrMalformedState
 	}
-	n.pq.epoch = r.uvarint()
+	n.pq.epoch = r.Uvarint()
 	if n.pq.epoch != 0 { // only chain epoch 0 exists without the braid
 		return ErrMalformedState
 	}
-	r.array(n.pq.nextRoot[:])
-	r.pqDir(&n.pq.send)
-	r.pqDir(&n.pq.recv)
+	r.Array(n.pq.nextRoot[:])
+	readPQDir(r, &n.pq.send)
+	readPQDir(r, &n.pq.recv)
 
-	count := r.uvarint()
+	count := r.Uvarint()
 	if count > MaxReceiverChains {
 		return ErrMalformedState
 	}
 	for range count {
 		var c receiverChain
-		key, err := curve.NewPublicKeyFromU(r.bytes(32))
+		key, err := curve.NewPublicKeyFromU(r.Bytes(32))
 		if err != nil {
 			return ErrMalformedState
 		}
 		c.ratchetKey = key
-		r.array(c.key[:])
-		c.index = r.u32()
-		m := r.uvarint()
+		r.Array(c.key[:])
+		c.index = r.U32()
+		m := r.Uvarint()
 		if m > MaxSkippedKeys {
 			return ErrMalformedState
 		}
@@ -152,13 +152,13 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		}
 		for range m {
 			var k skippedKey
-			k.index = r.u32()
-			r.array(k.seed[:])
+			k.index = r.U32()
+			r.Array(k.seed[:])
 			c.skipped = append(c.skipped, k)
 		}
 		n.receivers = append(n.receivers, c)
 	}
-	if r.err != nil || len(r.b) != 0 {
+	if !r.Done() {
 		return ErrMalformedState
 	}
 	n.rand = s.rand
@@ -166,62 +166,20 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-var errShort = errors.New("short")
-
-// stateReader reads the state encoding with a sticky error.
-type stateReader struct {
-	b   []byte
-	err error
-}
-
-func (r *stateReader) bytes(n int) []byte {
-	if r.err != nil || len(r.b) < n {
-		r.err = errShort
-		return make([]byte, n) // keeps callers simple; the error is checked at the end
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *stateReader) array(dst []byte) { copy(dst, r.bytes(len(dst))) }
-
-func (r *stateReader) byte() byte { return r.bytes(1)[0] }
-
-func (r *stateReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errShort
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *stateReader) u32() uint32 {
-	v := r.uvarint()
-	if v > 0xFFFFFFFF {
-		r.err = errShort
-	}
-	return uint32(v)
-}
-
-func (r *stateReader) pqDir(d *pqChainDir) {
-	d.ctr = r.u32()
-	r.array(d.next[:])
-	m := r.uvarint()
+// readPQDir decodes one SPQR chain direction; errors stick to r.
+func readPQDir(r *binenc.Reader, d *pqChainDir) {
+	d.ctr = r.U32()
+	r.Array(d.next[:])
+	m := r.Uvarint()
 	if m > pqHistoryTrimAt {
-		r.err = errShort
+		r.Fail()
 		return
 	}
 	for range m {
 		var k pqKey
-		k.index = r.u32()
-		r.array(k.key[:])
-		if r.err != nil {
+		k.index = r.U32()
+		r.Array(k.key[:])
+		if r.Err() != nil {
 			return
 		}
 		d.prev = append(d.prev, k)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sotto-im/sotto/internal/binenc"
 	"github.com/sotto-im/sotto/internal/curve"
 	"github.com/sotto-im/sotto/internal/detrand"
 	"github.com/sotto-im/sotto/keystore"
@@ -118,9 +119,9 @@ func OpenAccount(ctx context.Context, store keystore.Store) (*Account, error) {
 		if err != nil {
 			return err
 		}
-		r := reader{b: rb}
-		a.registrationID = r.u32()
-		if r.err != nil {
+		r := binenc.NewReader(rb)
+		a.registrationID = r.U32()
+		if r.Err() != nil {
 			return ErrMalformedRecord
 		}
 		ab, err := tx.Get(spaceAccount, keyAddress)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 
+	"github.com/sotto-im/sotto/internal/binenc"
 	"github.com/sotto-im/sotto/internal/curve"
 	"github.com/sotto-im/sotto/internal/kem"
 	"github.com/sotto-im/sotto/ratchet"
@@ -105,30 +106,30 @@ func (r *record) marshal() []byte {
 }
 
 func parseRecord(b []byte) (*record, error) {
-	rd := reader{b: b}
-	if string(rd.bytes(len(recordMagic))) != recordMagic || rd.byte() != formatV1 {
+	rd := binenc.NewReader(b)
+	if string(rd.Bytes(len(recordMagic))) != recordMagic || rd.Byte() != formatV1 {
 		return nil, ErrMalformedRecord
 	}
 	r := &record{}
-	if cur := rd.lenPrefixed(); len(cur) > 0 {
+	if cur := rd.LenPrefixed(); len(cur) > 0 {
 		s, err := parseSessionState(cur)
 		if err != nil {
 			return nil, err
 		}
 		r.current = s
 	}
-	n := rd.uvarint()
+	n := rd.Uvarint()
 	if n > MaxArchivedSessions {
 		return nil, ErrMalformedRecord
 	}
 	for range n {
-		p := rd.lenPrefixed()
-		if rd.err != nil {
+		p := rd.LenPrefixed()
+		if rd.Err() != nil {
 			break
 		}
 		r.previous = append(r.previous, p)
 	}
-	if rd.err != nil || len(rd.b) != 0 {
+	if !rd.Done() {
 		return nil, ErrMalformedRecord
 	}
 	return r, nil
@@ -169,31 +170,31 @@ func (s *sessionState) marshal() []byte {
 }
 
 func parseSessionState(b []byte) (*sessionState, error) {
-	rd := reader{b: b}
-	if string(rd.bytes(len(sessionMagic))) != sessionMagic || rd.byte() != formatV1 {
+	rd := binenc.NewReader(b)
+	if string(rd.Bytes(len(sessionMagic))) != sessionMagic || rd.Byte() != formatV1 {
 		return nil, ErrMalformedRecord
 	}
-	flags := rd.byte()
+	flags := rd.Byte()
 	if flags&^(flagPending|flagPreKeyID) != 0 {
 		return nil, ErrMalformedRecord
 	}
 	s := &sessionState{}
-	rd.array(s.aliceBaseKey[:])
-	s.remoteRegistrationID = rd.u32()
-	s.localRegistrationID = rd.u32()
-	s.created = rd.varint()
+	rd.Array(s.aliceBaseKey[:])
+	s.remoteRegistrationID = rd.U32()
+	s.localRegistrationID = rd.U32()
+	s.created = rd.Varint()
 	if flags&flagPending != 0 {
 		p := &pendingPreKey{hasPreKeyID: flags&flagPreKeyID != 0}
-		p.preKeyID = rd.u32()
-		p.signedPreKeyID = rd.u32()
-		p.kyberPreKeyID = rd.u32()
-		p.kyberCiphertext = append([]byte(nil), rd.bytes(kem.CiphertextSize)...)
-		rd.array(p.baseKey[:])
-		p.timestamp = rd.varint()
+		p.preKeyID = rd.U32()
+		p.signedPreKeyID = rd.U32()
+		p.kyberPreKeyID = rd.U32()
+		p.kyberCiphertext = append([]byte(nil), rd.Bytes(kem.CiphertextSize)...)
+		rd.Array(p.baseKey[:])
+		p.timestamp = rd.Varint()
 		s.pending = p
 	}
-	st := rd.lenPrefixed()
-	if rd.err != nil || len(rd.b) != 0 {
+	st := rd.LenPrefixed()
+	if !rd.Done() {
 		return nil, ErrMalformedRecord
 	}
 	s.ratchet = new(ratchet.State)
@@ -201,68 +202,4 @@ func parseSessionState(b []byte) (*sessionState, error) {
 		return nil, ErrMalformedRecord
 	}
 	return s, nil
-}
-
-// reader decodes stored records with a sticky error.
-type reader struct {
-	b   []byte
-	err error
-}
-
-var errShortRecord = errors.New("short record")
-
-func (r *reader) bytes(n int) []byte {
-	if r.err != nil || n < 0 || len(r.b) < n {
-		r.err = errShortRecord
-		return make([]byte, max(n, 0))
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) array(dst []byte) { copy(dst, r.bytes(len(dst))) }
-func (r *reader) byte() byte       { return r.bytes(1)[0] }
-
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errShortRecord
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errShortRecord
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) u32() uint32 {
-	v := r.uvarint()
-	if v > 0xFFFFFFFF {
-		r.err = errShortRecord
-	}
-	return uint32(v)
-}
-
-func (r *reader) lenPrefixed() []byte {
-	n := r.uvarint()
-	if n > uint64(len(r.b)) {
-		r.err = errShortRecord
-		return nil
-	}
-	return r.bytes(int(n))
 }

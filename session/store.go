@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sotto-im/sotto/internal/binenc"
 	"github.com/sotto-im/sotto/keystore"
 )
 
@@ -56,9 +57,9 @@ func loadCounters(tx keystore.Tx) (*counters, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := reader{b: b}
-	c := &counters{r.u32(), r.u32(), r.u32(), r.u32(), r.u32()}
-	if r.err != nil || len(r.b) != 0 {
+	r := binenc.NewReader(b)
+	c := &counters{r.U32(), r.U32(), r.U32(), r.U32(), r.U32()}
+	if !r.Done() {
 		return nil, ErrMalformedRecord
 	}
 	return c, nil
