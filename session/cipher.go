@@ -131,6 +131,23 @@ func (a *Account) Decrypt(ctx context.Context, from Address, m *Message) ([]byte
 	return out, nil
 }
 
+// DecryptWith decrypts m like Decrypt and hands the plaintext to fn inside
+// the same store transaction: the session state commits only if fn returns
+// nil, so a received message is never lost between decryption and the
+// application's own storage. fn may write to the store through tx (for
+// example the message itself, in a space of the application's), and those
+// writes commit atomically with the session. If fn fails, Decrypt's changes
+// are rolled back and the same message can be decrypted again later.
+func (a *Account) DecryptWith(ctx context.Context, from Address, m *Message, fn func(tx keystore.Tx, plaintext []byte) error) error {
+	return a.store.Update(ctx, func(tx keystore.Tx) error {
+		pt, err := a.decrypt(tx, from, m)
+		if err != nil {
+			return err
+		}
+		return fn(tx, pt)
+	})
+}
+
 func (a *Account) decrypt(tx keystore.Tx, from Address, m *Message) ([]byte, error) {
 	if m == nil {
 		return nil, ErrInvalidMessage

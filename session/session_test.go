@@ -357,3 +357,30 @@ func cloneBundle(t *testing.T, b *Bundle) *Bundle {
 	require.Equal(t, b, &c)
 	return &c
 }
+
+func TestDecryptWithCommitsOnlyIfHandled(t *testing.T) {
+	alice, bob := start(t, true)
+	ctx := context.Background()
+	m := send(t, alice, bob, "keep me")
+	before := snapshot(t, bob.store)
+	errApp := fmt.Errorf("app storage full")
+	err := bob.DecryptWith(ctx, aliceAddr, m, func(tx keystore.Tx, pt []byte) error {
+		require.Equal(t, "keep me", string(pt))
+		require.NoError(t, tx.Put("app.messages", "1", pt))
+		return errApp
+	})
+	require.ErrorIs(t, err, errApp)
+	require.Equal(t, before, snapshot(t, bob.store), "a failed handler must roll everything back")
+	// The same message decrypts again, and this time the app's write and
+	// the session commit together.
+	require.NoError(t, bob.DecryptWith(ctx, aliceAddr, m, func(tx keystore.Tx, pt []byte) error {
+		return tx.Put("app.messages", "1", pt)
+	}))
+	require.NoError(t, bob.store.View(ctx, func(tx keystore.Tx) error {
+		v, err := tx.Get("app.messages", "1")
+		require.Equal(t, "keep me", string(v))
+		return err
+	}))
+	_, err = bob.Decrypt(ctx, aliceAddr, m)
+	require.ErrorIs(t, err, ratchet.ErrDuplicateMessage)
+}
