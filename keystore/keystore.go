@@ -9,9 +9,11 @@
 //   - Atomicity: Update runs fn in a read-write transaction. If fn returns
 //     nil, every Put and Delete it made becomes visible at once and is
 //     durable when Update returns (as durable as the store promises: the
-//     in-memory store loses everything on exit). If fn returns an error,
-//     panics, or the context is cancelled before the commit, none of them
-//     does, and Update returns that error.
+//     in-memory store loses everything on exit). If fn returns an error or
+//     the context is cancelled before the commit, none of them does, and
+//     Update returns that error. If fn panics, nothing is committed and the
+//     panic propagates. Update calls fn exactly once: it never retries, so
+//     fn may have side effects and draw randomness.
 //   - Isolation: transactions are serializable. A transaction sees its own
 //     writes and never another transaction's uncommitted ones, and two
 //     concurrent Updates behave as if run one after the other. Stores may
@@ -23,9 +25,10 @@
 //     Once the commit has started, cancellation does not interrupt it.
 //   - Values are opaque bytes up to MaxValueSize. Get returns a copy the
 //     caller may keep; Put copies its argument. Spaces and keys are
-//     non-empty strings.
+//     non-empty strings (ErrInvalidKey otherwise); List sorts keys in byte
+//     order, as Go compares strings.
 //   - A Tx must not be used after its function returns, nor from several
-//     goroutines.
+//     goroutines, and fn must not call Update or View on the same store.
 //
 // keystore itself imports only the standard library. Stores live in
 // sub-packages: keystore/memory for tests and ephemeral clients.

@@ -52,6 +52,9 @@ func (s *Store) Update(ctx context.Context, fn func(keystore.Tx) error) error {
 	}
 	s.writer.Lock()
 	defer s.writer.Unlock()
+	if err := ctx.Err(); err != nil { // cancelled while queued behind another Update
+		return err
+	}
 	s.mu.RLock()
 	closed := s.closed
 	s.mu.RUnlock()
@@ -122,6 +125,9 @@ func (t *tx) Get(space, key string) ([]byte, error) {
 	if t.finished {
 		panic("keystore/memory: Tx used after its transaction ended")
 	}
+	if space == "" || key == "" {
+		return nil, keystore.ErrInvalidKey
+	}
 	if v, ok := t.writes[space][key]; ok {
 		if v == nil {
 			return nil, keystore.ErrNotFound
@@ -177,6 +183,9 @@ func (t *tx) set(space, key string, v []byte) {
 func (t *tx) List(space, prefix string) ([]string, error) {
 	if t.finished {
 		panic("keystore/memory: Tx used after its transaction ended")
+	}
+	if space == "" {
+		return nil, keystore.ErrInvalidKey
 	}
 	var keys []string
 	for k := range t.s.data[space] {
