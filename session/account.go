@@ -189,3 +189,20 @@ func stableID(name string) []byte {
 	}
 	return []byte(name)
 }
+
+// ChallengePrefix is prepended to every challenge SignChallenge signs, so
+// that such signatures can never be mistaken for prekey signatures or any
+// other use of the identity key.
+const ChallengePrefix = "sotto-relay-auth-v1\x00"
+
+// SignChallenge proves possession of the identity key to a server: it
+// returns the XEdDSA signature by the identity key over ChallengePrefix ||
+// challenge. A server checks it against the identity key the account
+// registered with. challenge must be at most 1 KiB.
+func (a *Account) SignChallenge(challenge []byte) ([]byte, error) {
+	if len(challenge) == 0 || len(challenge) > 1024 {
+		return nil, errors.New("session: challenge must be 1 to 1024 bytes")
+	}
+	msg := append([]byte(ChallengePrefix), challenge...)
+	return a.identity.Sign(a.rng(), msg)
+}

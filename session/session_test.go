@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sotto-im/sotto/internal/curve"
 	"github.com/sotto-im/sotto/keystore"
 	"github.com/sotto-im/sotto/keystore/memory"
 	"github.com/sotto-im/sotto/ratchet"
@@ -383,4 +384,16 @@ func TestDecryptWithCommitsOnlyIfHandled(t *testing.T) {
 	}))
 	_, err = bob.Decrypt(ctx, aliceAddr, m)
 	require.ErrorIs(t, err, ratchet.ErrDuplicateMessage)
+}
+
+func TestSignChallenge(t *testing.T) {
+	alice := newParty(t, aliceAddr)
+	sig, err := alice.SignChallenge([]byte("nonce"))
+	require.NoError(t, err)
+	pub, err := curve.ParsePublicKey(alice.IdentityKey())
+	require.NoError(t, err)
+	require.True(t, pub.Verify([]byte(ChallengePrefix+"nonce"), sig))
+	require.False(t, pub.Verify([]byte("nonce"), sig), "the prefix separates challenge signatures")
+	_, err = alice.SignChallenge(nil)
+	require.Error(t, err)
 }
