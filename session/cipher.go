@@ -58,51 +58,61 @@ var (
 func (a *Account) Encrypt(ctx context.Context, to Address, plaintext []byte) (*Message, error) {
 	var out *Message
 	err := a.store.Update(ctx, func(tx keystore.Tx) error {
-		rec, err := loadRecord(tx, to)
-		if err != nil {
-			return err
-		}
-		s := rec.current
-		if s == nil {
-			return ErrNoSession
-		}
-		if s.pending != nil && a.now().Sub(time.Unix(s.pending.timestamp, 0)) > MaxUnacknowledgedSessionAge {
-			return ErrSessionStale
-		}
-		if err := a.checkIdentity(tx, to, s.ratchet.RemoteIdentity()); err != nil {
-			return err
-		}
-		a.deterministic(s.ratchet)
-		if s.pending == nil {
-			body, err := s.ratchet.Encrypt(plaintext, nil)
-			if err != nil {
-				return err
-			}
-			out = &Message{Type: MessageWhisper, Body: body}
-		} else {
-			// libsignal sends the addresses field only in PreKey messages.
-			body, err := s.ratchet.Encrypt(plaintext, addressesField(a.address, to))
-			if err != nil {
-				return err
-			}
-			p := s.pending
-			pm := wire.PreKeySignalMessage{
-				Version:         wire.CurrentVersion,
-				RegistrationID:  a.registrationID,
-				PreKeyID:        p.preKeyID,
-				HasPreKeyID:     p.hasPreKeyID,
-				SignedPreKeyID:  p.signedPreKeyID,
-				KyberPreKeyID:   p.kyberPreKeyID,
-				KyberCiphertext: p.kyberCiphertext,
-				BaseKey:         p.baseKey[:],
-				IdentityKey:     a.IdentityKey(),
-				Message:         body,
-			}
-			out = &Message{Type: MessagePreKey, Body: pm.Marshal()}
-		}
-		return saveRecord(tx, to, rec)
+		var err error
+		out, err = a.encrypt(tx, to, plaintext)
+		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (a *Account) encrypt(tx keystore.Tx, to Address, plaintext []byte) (*Message, error) {
+	rec, err := loadRecord(tx, to)
+	if err != nil {
+		return nil, err
+	}
+	s := rec.current
+	if s == nil {
+		return nil, ErrNoSession
+	}
+	if s.pending != nil && a.now().Sub(time.Unix(s.pending.timestamp, 0)) > MaxUnacknowledgedSessionAge {
+		return nil, ErrSessionStale
+	}
+	if err := a.checkIdentity(tx, to, s.ratchet.RemoteIdentity()); err != nil {
+		return nil, err
+	}
+	a.deterministic(s.ratchet)
+	var out *Message
+	if s.pending == nil {
+		body, err := s.ratchet.Encrypt(plaintext, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = &Message{Type: MessageWhisper, Body: body}
+	} else {
+		// libsignal sends the addresses field only in PreKey messages.
+		body, err := s.ratchet.Encrypt(plaintext, addressesField(a.address, to))
+		if err != nil {
+			return nil, err
+		}
+		p := s.pending
+		pm := wire.PreKeySignalMessage{
+			Version:         wire.CurrentVersion,
+			RegistrationID:  a.registrationID,
+			PreKeyID:        p.preKeyID,
+			HasPreKeyID:     p.hasPreKeyID,
+			SignedPreKeyID:  p.signedPreKeyID,
+			KyberPreKeyID:   p.kyberPreKeyID,
+			KyberCiphertext: p.kyberCiphertext,
+			BaseKey:         p.baseKey[:],
+			IdentityKey:     a.IdentityKey(),
+			Message:         body,
+		}
+		out = &Message{Type: MessagePreKey, Body: pm.Marshal()}
+	}
+	if err := saveRecord(tx, to, rec); err != nil {
 		return nil, err
 	}
 	return out, nil
