@@ -151,6 +151,9 @@ func (b *Bundle) UnmarshalBinary(data []byte) error {
 			data = data[l:]
 		}
 	}
+	if n.PreKey == nil && n.PreKeyID != 0 {
+		return ErrInvalidBundle // an id without its one-time prekey
+	}
 	if _, err := n.parse(); err != nil {
 		return err
 	}

@@ -69,6 +69,9 @@ func (a *Account) Encrypt(ctx context.Context, to Address, plaintext []byte) (*M
 }
 
 func (a *Account) encrypt(tx keystore.Tx, to Address, plaintext []byte) (*Message, error) {
+	if err := to.validate(); err != nil {
+		return nil, err
+	}
 	rec, err := loadRecord(tx, to)
 	if err != nil {
 		return nil, err
@@ -159,6 +162,9 @@ func (a *Account) DecryptWith(ctx context.Context, from Address, m *Message, fn 
 }
 
 func (a *Account) decrypt(tx keystore.Tx, from Address, m *Message) ([]byte, error) {
+	if err := from.validate(); err != nil {
+		return nil, err
+	}
 	if m == nil {
 		return nil, ErrInvalidMessage
 	}

@@ -212,6 +212,7 @@ func (a *Account) PruneSignedPreKeys(ctx context.Context, cutoff time.Time) erro
 			return err
 		}
 		prune := func(space string, current uint32, created func([]byte) (int64, bool)) error {
+			kyber := space == spaceKyberPreKey
 			keys, err := tx.List(space, "")
 			if err != nil {
 				return err
@@ -227,6 +228,9 @@ func (a *Account) PruneSignedPreKeys(ctx context.Context, cutoff time.Time) erro
 				if ts, ok := created(v); ok && ts < cutoff.Unix() {
 					if err := tx.Delete(space, k); err != nil {
 						return err
+					}
+					if !kyber {
+						continue
 					}
 					// A pruned last-resort key's replay records go with it.
 					used, err := tx.List(spaceKyberUsed, k+".")

@@ -397,3 +397,21 @@ func TestSignChallenge(t *testing.T) {
 	_, err = alice.SignChallenge(nil)
 	require.Error(t, err)
 }
+
+func TestInvalidAddressesRejected(t *testing.T) {
+	alice, bob := start(t, false)
+	ctx := context.Background()
+	m := send(t, alice, bob, "hi")
+	before := snapshot(t, bob.store)
+	for _, bad := range []Address{{}, {Name: "x"}, {DeviceID: 1}} {
+		_, err := bob.Decrypt(ctx, bad, m)
+		require.ErrorIs(t, err, ErrInvalidAddress)
+		_, err = alice.Encrypt(ctx, bad, []byte("x"))
+		require.ErrorIs(t, err, ErrInvalidAddress)
+		require.ErrorIs(t, bob.TrustIdentity(ctx, bad, alice.IdentityKey()), ErrInvalidAddress)
+		require.ErrorIs(t, bob.SetVerified(ctx, bad, alice.IdentityKey(), true), ErrInvalidAddress)
+		_, err = bob.Identity(ctx, bad)
+		require.ErrorIs(t, err, ErrInvalidAddress)
+	}
+	require.Equal(t, before, snapshot(t, bob.store))
+}

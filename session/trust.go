@@ -100,6 +100,9 @@ func (a *Account) checkIdentity(tx keystore.Tx, addr Address, key []byte) error 
 // Identity returns what the account trusts as addr's identity, or nil if it
 // has seen none.
 func (a *Account) Identity(ctx context.Context, addr Address) (*IdentityInfo, error) {
+	if err := addr.validate(); err != nil {
+		return nil, err
+	}
 	var info *IdentityInfo
 	err := a.store.View(ctx, func(tx keystore.Tx) error {
 		var err error
@@ -113,6 +116,9 @@ func (a *Account) Identity(ctx context.Context, addr Address) (*IdentityInfo, er
 // earlier one (which also loses its verified mark). Call it when the user
 // accepts a changed safety number.
 func (a *Account) TrustIdentity(ctx context.Context, addr Address, key []byte) error {
+	if err := addr.validate(); err != nil {
+		return err
+	}
 	if _, err := curve.ParsePublicKey(key); err != nil {
 		return err
 	}
@@ -132,6 +138,9 @@ func (a *Account) TrustIdentity(ctx context.Context, addr Address, key []byte) e
 // trusted key, so that a verification done against an old key cannot
 // apply to a new one.
 func (a *Account) SetVerified(ctx context.Context, addr Address, key []byte, verified bool) error {
+	if err := addr.validate(); err != nil {
+		return err
+	}
 	return a.store.Update(ctx, func(tx keystore.Tx) error {
 		info, err := loadIdentity(tx, addr)
 		if err != nil {

@@ -105,6 +105,7 @@ func GenerateKeyDeterministic(seed []byte) (*PrivateKey, error) {
 	b := make([]byte, SecretKeySize)
 	b[0] = TypeKyber1024
 	sk.Pack(b[1:])
+	avxCleanup()
 	return newPrivateKey(sk, b), nil
 }
 
@@ -132,6 +133,7 @@ func ParsePrivateKey(b []byte) (*PrivateKey, error) {
 	b = bytes.Clone(b)
 	sk := new(kyber1024.PrivateKey)
 	sk.Unpack(b[1:])
+	avxCleanup()
 	return newPrivateKey(sk, b), nil
 }
 
@@ -140,6 +142,7 @@ func ParsePrivateKey(b []byte) (*PrivateKey, error) {
 func newPublicKey(b []byte) *PublicKey {
 	pk := new(kyber1024.PublicKey)
 	pk.Unpack(b[1:])
+	avxCleanup()
 	return &PublicKey{k: pk, b: b}
 }
 
@@ -150,7 +153,10 @@ func newPrivateKey(sk *kyber1024.PrivateKey, b []byte) *PrivateKey {
 	pb := make([]byte, PublicKeySize)
 	pb[0] = TypeKyber1024
 	copy(pb[1:], b[skPublicOffset:skHashOffset])
-	return &PrivateKey{k: sk, b: b, pub: newPublicKey(pb)}
+	// The unpacked secret key already holds its public key: reusing it
+	// saves rebuilding the public matrix.
+	pk := sk.Public().(*kyber1024.PublicKey)
+	return &PrivateKey{k: sk, b: b, pub: &PublicKey{k: pk, b: pb}}
 }
 
 // Bytes returns a copy of the serialized public key (PublicKeySize bytes).
@@ -188,6 +194,7 @@ func (p *PublicKey) EncapsulateDeterministic(seed []byte) (ciphertext, sharedSec
 	ct[0] = TypeKyber1024
 	ss := make([]byte, SharedSecretSize)
 	p.k.EncapsulateTo(ct[1:], ss, seed)
+	avxCleanup()
 	return ct, ss, nil
 }
 
@@ -203,6 +210,7 @@ func (k *PrivateKey) Decapsulate(ciphertext []byte) ([]byte, error) {
 	}
 	ss := make([]byte, SharedSecretSize)
 	k.k.DecapsulateTo(ss, ciphertext[1:])
+	avxCleanup()
 	return ss, nil
 }
 
