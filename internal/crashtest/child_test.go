@@ -79,6 +79,7 @@ func child(dir string) error {
 	if err := ensureSession(ctx, alice, bob); err != nil {
 		return err
 	}
+	fmt.Println("ready")
 	if os.Getenv("SOTTO_CRASH_FINAL") != "" {
 		for _, p := range []*party{bob, alice, bob} {
 			if err := deliver(ctx, dir, p); err != nil {

@@ -62,17 +62,32 @@ func TestCrash(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Let it run a random while: sometimes mid-setup, mostly mid-chat.
-		kill := time.Duration(rng.IntN(60)+5) * time.Millisecond
-		timer := time.AfterFunc(kill, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		// One round in eight is killed at a random point of start-up
+		// (opening the stores, publishing prekeys, starting the session);
+		// the others a random while after the child reports it is ready, so
+		// every round makes progress however slow the machine (or -race).
+		killAfter := func(max int) *time.Timer {
+			d := time.Duration(rng.IntN(max)+1) * time.Millisecond
+			return time.AfterFunc(d, func() { cmd.Process.Signal(syscall.SIGKILL) })
+		}
+		var timer *time.Timer
+		if rng.IntN(8) == 0 {
+			timer = killAfter(30)
+		}
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if f := strings.Fields(sc.Text()); len(f) == 3 && f[0] == "sent" {
+			f := strings.Fields(sc.Text())
+			switch {
+			case len(f) == 1 && f[0] == "ready" && timer == nil:
+				timer = killAfter(40)
+			case len(f) == 3 && f[0] == "sent":
 				acked[f[1]+":"+f[2]]++
 			}
 		}
 		err = cmd.Wait()
-		timer.Stop()
+		if timer != nil {
+			timer.Stop()
+		}
 		var ee *exec.ExitError
 		if err != nil && !(errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled()) {
 			t.Fatalf("round %d: child failed: %v\n%s", round, err, stderr.String())

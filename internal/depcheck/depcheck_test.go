@@ -20,6 +20,7 @@ var allowedModules = []string{
 	"google.golang.org/protobuf",
 	"filippo.io/edwards25519",
 	"github.com/cloudflare/circl",
+	"golang.org/x/sys", // cpu: feature detection for internal/kem's AVX clean-up
 }
 
 // impure are the standard packages ratchet must not import itself: it does
