@@ -1,0 +1,117 @@
+package relay
+
+import (
+	"net/http"
+	"time"
+)
+
+// maxAnonRequest bounds the body of the requests before authentication: an
+// address (a name of up to MaxNameSize bytes, which JSON escaping may grow
+// sixfold), a key, a challenge and a signature.
+const maxAnonRequest = 16 << 10
+
+type challengeRequest struct {
+	Address Address `json:"address"`
+}
+
+type challengeResponse struct {
+	Challenge []byte    `json:"challenge"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// handleChallenge issues a challenge for an address, registered or not:
+// POST /v1/challenge.
+func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
+	var req challengeRequest
+	if err := readJSON(w, r, maxAnonRequest, &req); err != nil {
+		s.fail(w, err)
+		return
+	}
+	if !req.Address.valid() {
+		s.fail(w, badRequest("invalid address"))
+		return
+	}
+	c, exp, err := s.auth.newChallenge(req.Address, s.opts.now())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, &challengeResponse{Challenge: c, ExpiresAt: exp})
+}
+
+type registerRequest struct {
+	Address     Address `json:"address"`
+	IdentityKey []byte  `json:"identity_key"`
+	Challenge   []byte  `json:"challenge"`
+	Signature   []byte  `json:"signature"`
+}
+
+type tokenResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// ExpiresIn is the token's lifetime in seconds, for clients whose
+	// clocks differ from the server's.
+	ExpiresIn int64 `json:"expires_in"`
+}
+
+func (s *Server) newToken(a Address, now time.Time) *tokenResponse {
+	tok, exp := s.auth.issue(a, now)
+	return &tokenResponse{Token: tok, ExpiresAt: exp, ExpiresIn: int64(s.opts.TokenLifetime / time.Second)}
+}
+
+// handleRegister binds an address to the identity key that signed its
+// challenge, first come first served, and issues a token: POST
+// /v1/register.
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	var req registerRequest
+	if err := readJSON(w, r, maxAnonRequest, &req); err != nil {
+		s.fail(w, err)
+		return
+	}
+	if !req.Address.valid() {
+		s.fail(w, badRequest("invalid address"))
+		return
+	}
+	now := s.opts.now()
+	// verify parses the key: a malformed one fails as unauthorized.
+	if err := s.auth.verify(req.Address, req.Challenge, req.Signature, req.IdentityKey, now); err != nil {
+		s.fail(w, err)
+		return
+	}
+	if err := s.st.Register(r.Context(), req.Address, req.IdentityKey, now); err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.newToken(req.Address, now))
+}
+
+type sessionRequest struct {
+	Address   Address `json:"address"`
+	Challenge []byte  `json:"challenge"`
+	Signature []byte  `json:"signature"`
+}
+
+// handleSession issues a token to a registered address whose identity key
+// signed its challenge: POST /v1/session.
+func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
+	var req sessionRequest
+	if err := readJSON(w, r, maxAnonRequest, &req); err != nil {
+		s.fail(w, err)
+		return
+	}
+	if !req.Address.valid() {
+		s.fail(w, badRequest("invalid address"))
+		return
+	}
+	key, err := s.st.IdentityKey(r.Context(), req.Address)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	now := s.opts.now()
+	if err := s.auth.verify(req.Address, req.Challenge, req.Signature, key, now); err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.newToken(req.Address, now))
+}
