@@ -35,6 +35,7 @@ type Account struct {
 
 	rand  io.Reader        // nil: crypto/rand
 	clock func() time.Time // nil: time.Now
+	keys  *keyCache        // parsed signed and Kyber prekeys
 }
 
 func init() {
@@ -93,7 +94,7 @@ func createAccount(ctx context.Context, store keystore.Store, local Address, r i
 	if err != nil {
 		return nil, err
 	}
-	a := &Account{store: store, address: local, identity: id, registrationID: regID}
+	a := &Account{store: store, address: local, identity: id, registrationID: regID, keys: new(keyCache)}
 	if r != rand.Reader {
 		a.rand = r
 	}
@@ -102,7 +103,7 @@ func createAccount(ctx context.Context, store keystore.Store, local Address, r i
 
 // OpenAccount loads the account kept in store.
 func OpenAccount(ctx context.Context, store keystore.Store) (*Account, error) {
-	a := &Account{store: store}
+	a := &Account{store: store, keys: new(keyCache)}
 	err := store.View(ctx, func(tx keystore.Tx) error {
 		idb, err := tx.Get(spaceAccount, keyIdentity)
 		if errors.Is(err, keystore.ErrNotFound) {

@@ -97,11 +97,11 @@ func (a *Account) deterministic(target any) {
 // respond runs PQXDH as responder for a PreKey message and returns the new
 // session's ratchet state, or an error without changing the store.
 func (a *Account) respond(tx keystore.Tx, pm *preKeyMessage) (*ratchet.State, *kyberPreKeyRecord, error) {
-	spk, err := loadSignedPreKey(tx, pm.signedPreKeyID)
+	spk, err := a.loadSignedPreKey(tx, pm.signedPreKeyID)
 	if err != nil {
 		return nil, nil, err
 	}
-	kyber, err := loadKyberPreKey(tx, pm.kyberPreKeyID)
+	kyber, err := a.loadKyberPreKey(tx, pm.kyberPreKeyID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -292,12 +292,12 @@ func (a *Account) Bundle(ctx context.Context, preKeyID, signedPreKeyID, kyberPre
 			}
 			b.PreKeyID, b.PreKey = preKeyID, k.PublicKey().Bytes()
 		}
-		s, err := loadSignedPreKey(tx, signedPreKeyID)
+		s, err := a.loadSignedPreKey(tx, signedPreKeyID)
 		if err != nil {
 			return err
 		}
 		b.SignedPreKeyID, b.SignedPreKey, b.SignedPreKeySignature = signedPreKeyID, s.pub, s.sig
-		k, err := loadKyberPreKey(tx, kyberPreKeyID)
+		k, err := a.loadKyberPreKey(tx, kyberPreKeyID)
 		if err != nil {
 			return err
 		}
@@ -352,7 +352,7 @@ func parseSignedPreKey(v []byte) (*signedPreKeyRecord, error) {
 	}, nil
 }
 
-func loadSignedPreKey(tx keystore.Tx, id uint32) (*signedPreKeyRecord, error) {
+func (a *Account) loadSignedPreKey(tx keystore.Tx, id uint32) (*signedPreKeyRecord, error) {
 	v, err := tx.Get(spaceSignedPreKey, idKey(id))
 	if errors.Is(err, keystore.ErrNotFound) {
 		return nil, fmt.Errorf("%w: signed prekey %d", ErrUnknownPreKey, id)
@@ -360,7 +360,11 @@ func loadSignedPreKey(tx keystore.Tx, id uint32) (*signedPreKeyRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseSignedPreKey(v)
+	r, err := a.keys.get(v, func(v []byte) (any, error) { return parseSignedPreKey(v) })
+	if err != nil {
+		return nil, err
+	}
+	return r.(*signedPreKeyRecord), nil
 }
 
 type kyberPreKeyRecord struct {
@@ -386,7 +390,7 @@ func parseKyberPreKey(v []byte) (*kyberPreKeyRecord, error) {
 	return &kyberPreKeyRecord{key: k, sig: v[1+kem.SecretKeySize : fixed], lastResort: v[0] == 1, created: ts}, nil
 }
 
-func loadKyberPreKey(tx keystore.Tx, id uint32) (*kyberPreKeyRecord, error) {
+func (a *Account) loadKyberPreKey(tx keystore.Tx, id uint32) (*kyberPreKeyRecord, error) {
 	v, err := tx.Get(spaceKyberPreKey, idKey(id))
 	if errors.Is(err, keystore.ErrNotFound) {
 		return nil, fmt.Errorf("%w: Kyber prekey %d", ErrUnknownPreKey, id)
@@ -394,7 +398,11 @@ func loadKyberPreKey(tx keystore.Tx, id uint32) (*kyberPreKeyRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseKyberPreKey(v)
+	r, err := a.keys.get(v, func(v []byte) (any, error) { return parseKyberPreKey(v) })
+	if err != nil {
+		return nil, err
+	}
+	return r.(*kyberPreKeyRecord), nil
 }
 
 // markKyberPreKeyUsed consumes a one-time Kyber prekey, or records the
