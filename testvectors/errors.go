@@ -1,0 +1,97 @@
+package testvectors
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/sotto-im/sotto/internal/curve"
+	"github.com/sotto-im/sotto/internal/kem"
+	"github.com/sotto-im/sotto/internal/wire"
+	"github.com/sotto-im/sotto/ratchet"
+	"github.com/sotto-im/sotto/session"
+)
+
+// Error classes: what an invalid test case must fail with. They name the
+// reason, not an implementation's error value, so that any implementation can
+// map its own errors onto them (README.md lists what each means).
+const (
+	classAuthentication      = "authentication"        // MAC (or implicit KEM rejection) failure
+	classDuplicate           = "duplicate"             // replayed message, or key no longer stored
+	classTooFarAhead         = "too-far-ahead"         // counter jump over 25,000
+	classUnsupportedVersion  = "unsupported-version"   // message or fingerprint version not supported
+	classBadPadding          = "bad-padding"           // authenticated, but PKCS#7 padding invalid
+	classMalformed           = "malformed"             // does not parse
+	classSPQR                = "spqr"                  // SPQR message missing, malformed or unusable
+	classAddressMismatch     = "address-mismatch"      // addresses field names other parties
+	classInvalidKey          = "invalid-key"           // key of wrong size or type, or not canonical
+	classInvalidKeyAgreement = "invalid-key-agreement" // X25519 output all zero
+	classInvalidCiphertext   = "invalid-ciphertext"    // KEM ciphertext of wrong size or type
+	classInvalidSignature    = "invalid-signature"     // XEdDSA signature does not verify
+	classInvalidParameter    = "invalid-parameter"     // parameter out of range
+	classUnknownPreKey       = "unknown-prekey"        // PreKey message names an unknown prekey
+	classVersionMismatch     = "version-mismatch"      // scanned fingerprint of another version
+)
+
+// errorClasses lists every class known to this package, for the format check.
+var errorClasses = []string{
+	classAuthentication, classDuplicate, classTooFarAhead, classUnsupportedVersion,
+	classBadPadding, classMalformed, classSPQR, classAddressMismatch, classInvalidKey,
+	classInvalidKeyAgreement, classInvalidCiphertext, classInvalidSignature,
+	classInvalidParameter, classUnknownPreKey, classVersionMismatch,
+}
+
+// classesOf returns the classes a Sotto error satisfies. Most errors map to
+// one class; session's catch-alls (ErrInvalidMessage for any defect of a
+// PreKey message's session layer, ErrInvalidBundle for any defect of a
+// bundle) satisfy each class they stand for.
+func classesOf(err error) []string {
+	var out []string
+	add := func(target error, classes ...string) {
+		if errors.Is(err, target) {
+			out = append(out, classes...)
+		}
+	}
+	add(ratchet.ErrAuthentication, classAuthentication)
+	add(ratchet.ErrDuplicateMessage, classDuplicate)
+	add(ratchet.ErrTooFarAhead, classTooFarAhead)
+	add(ratchet.ErrUnsupportedVersion, classUnsupportedVersion)
+	add(ratchet.ErrBadPadding, classBadPadding)
+	add(ratchet.ErrMalformedMessage, classMalformed)
+	add(ratchet.ErrAddressMismatch, classAddressMismatch)
+	if _, ok := errors.AsType[*ratchet.SPQRError](err); ok {
+		out = append(out, classSPQR)
+	}
+	add(curve.ErrInvalidPublicKey, classInvalidKey)
+	add(curve.ErrInvalidPrivateKey, classInvalidKey)
+	add(curve.ErrInvalidKeyAgreement, classInvalidKeyAgreement)
+	add(kem.ErrInvalidKey, classInvalidKey)
+	add(kem.ErrInvalidCiphertext, classInvalidCiphertext)
+	add(wire.ErrMalformed, classMalformed)
+	add(wire.ErrTooLarge, classMalformed)
+	add(wire.ErrLegacyVersion, classUnsupportedVersion)
+	add(wire.ErrUnsupportedVersion, classUnsupportedVersion)
+	add(wire.ErrUnknownVersion, classUnsupportedVersion)
+	add(session.ErrInvalidMessage, classMalformed, classInvalidKey, classInvalidCiphertext)
+	add(session.ErrInvalidBundle, classMalformed, classInvalidKey)
+	add(session.ErrInvalidSignature, classInvalidSignature)
+	add(session.ErrUnknownPreKey, classUnknownPreKey)
+	add(session.ErrFingerprintIterations, classInvalidParameter)
+	add(session.ErrFingerprintVersion, classUnsupportedVersion)
+	add(session.ErrFingerprintMalformed, classMalformed)
+	if _, ok := errors.AsType[*session.FingerprintVersionMismatchError](err); ok {
+		out = append(out, classVersionMismatch)
+	}
+	return out
+}
+
+// checkError reports whether err is a failure of the expected class; it
+// returns a description of the discrepancy, or nil.
+func checkError(err error, class string) error {
+	if err == nil {
+		return errorf("succeeded; want a %q error", class)
+	}
+	if !slices.Contains(classesOf(err), class) {
+		return errorf("error %q is not of class %q", err, class)
+	}
+	return nil
+}
