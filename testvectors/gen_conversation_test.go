@@ -273,7 +273,18 @@ func genConversation() []byte {
 	c = newConvGen("conversation 2", "without a one-time prekey: DH steps at every turn, bursts, eviction and expiry", false)
 	c.send("alice", "a0", "Hi!", "Alice's first message", "PreKey")
 	c.send("alice", "held-1", "held back, from Alice's first chain", "a message held back in transit", "PreKey")
-	c.deliver("a0", "Bob starts the session", valid(), "PreKey")
+	// Before Bob's first reply, so libsignal playing Bob with the listed
+	// keys can check all of them (interop/vectors_test.go).
+	c.send("alice", "a0-2", "second PreKey message", "a second PreKey message", "PreKey")
+	c.send("alice", "a0-3", "third PreKey message", "a third PreKey message", "PreKey")
+	c.tamper("a0-2", "a0-2-tampered", flipCiphertextBit)
+	c.craft("alice", "a0-no-spqr", 0, craftOpts{plaintext: []byte("no SPQR"), noPQ: true})
+	c.deliver("a0-no-spqr", "a PreKey message without SPQR data", invalid(classSPQR), "Crafted", "SPQRMissing")
+	c.deliver("a0-3", "Bob starts the session from the third message", valid(), "OutOfOrder", "PreKey")
+	c.deliver("a0", "the first message, with a skipped key", valid(), "Skipped", "PreKey")
+	c.deliver("a0", "the first message again", invalid(classDuplicate), "Replay", "PreKey")
+	c.deliver("a0-2-tampered", "the second message with a ciphertext bit flipped", invalid(classAuthentication), "Tampered", "PreKey")
+	c.deliver("a0-2", "the second message", valid(), "Skipped", "PreKey")
 	var held3 string
 	for r := 1; r <= 6; r++ {
 		c.send("bob", fmt.Sprintf("b%d", r), fmt.Sprintf("turn %d, Bob", r), fmt.Sprintf("turn %d: Bob", r))

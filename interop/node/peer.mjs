@@ -19,6 +19,7 @@ const {
   IdentityKeyStore,
   KEMKeyPair,
   KEMPublicKey,
+  KEMSecretKey,
   KyberPreKeyRecord,
   KyberPreKeyStore,
   LibSignalErrorBase,
@@ -96,6 +97,81 @@ function address(value, field) {
 
 function addrKey(addr) {
   return `${addr.name()}.${addr.deviceId()}`;
+}
+
+// ecPublic decodes a serialized EC public key (33 bytes, 0x05 || u).
+function ecPublic(value, field) {
+  const bytes = b64decode(value, field);
+  if (bytes.length !== 33 || bytes[0] !== 0x05) {
+    throw new RequestError(`field ${field}: expected a 33-byte 0x05 EC public key`);
+  }
+  return PublicKey.deserialize(bytes);
+}
+
+// ecPrivate decodes a 32-byte EC private key and checks that it belongs to
+// pub.
+function ecPrivate(value, field, pub) {
+  const bytes = b64decode(value, field);
+  if (bytes.length !== 32) {
+    throw new RequestError(`field ${field}: expected a 32-byte EC private key`);
+  }
+  const priv = PrivateKey.deserialize(bytes);
+  if (!Buffer.from(priv.getPublicKey().serialize()).equals(Buffer.from(pub.serialize()))) {
+    throw new RequestError(`field ${field}: private key does not match its public key`);
+  }
+  return priv;
+}
+
+// signature decodes a 64-byte XEdDSA signature and verifies it over message
+// with identityPublic.
+function signature(value, field, identityPublic, message) {
+  const sig = b64decode(value, field);
+  if (sig.length !== 64) {
+    throw new RequestError(`field ${field}: expected a 64-byte signature`);
+  }
+  if (!identityPublic.verify(message, sig)) {
+    throw new RequestError(`field ${field}: signature does not verify under identityPublic`);
+  }
+  return sig;
+}
+
+// Minimal protobuf encoding, for kyberPreKeyRecord.
+function pbVarint(n) {
+  const out = [];
+  let v = BigInt(n);
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v !== 0n) {
+      b |= 0x80;
+    }
+    out.push(b);
+  } while (v !== 0n);
+  return Buffer.from(out);
+}
+
+function pbBytes(field, bytes) {
+  return Buffer.concat([pbVarint((field << 3) | 2), pbVarint(bytes.length), Buffer.from(bytes)]);
+}
+
+// kyberPreKeyRecord builds a KyberPreKeyRecord from raw key bytes. libsignal
+// has no KEMKeyPair constructor from bytes, but KyberPreKeyRecord.deserialize
+// reads a SignedPreKeyRecordStructure {1: id (varint), 2: public key,
+// 3: secret key (both serialized, type byte included), 4: signature,
+// 5: timestamp (fixed64)}.
+function kyberPreKeyRecord(id, pub, secret, sig, timestamp) {
+  const ts = Buffer.alloc(8);
+  ts.writeBigUInt64LE(BigInt(timestamp));
+  const bytes = Buffer.concat([
+    pbVarint((1 << 3) | 0),
+    pbVarint(id),
+    pbBytes(2, pub),
+    pbBytes(3, secret),
+    pbBytes(4, sig),
+    pbVarint((5 << 3) | 1),
+    ts,
+  ]);
+  return KyberPreKeyRecord.deserialize(new Uint8Array(bytes));
 }
 
 // ---------------------------------------------------------------------------
@@ -263,6 +339,83 @@ const ops = {
       identityPublic: b64encode(identity.publicKey.serialize()),
       registrationId,
     };
+  },
+
+  // importKeys is init with given keys: it discards all state and installs
+  // the identity key pair, registration id and prekeys it is handed (keys
+  // made by another implementation, e.g. a test vector's responder), so
+  // that messages encrypted to those keys can be decrypted here. Every key
+  // is checked (private halves against public halves, signatures against
+  // the identity key) before anything changes.
+  async importKeys(req) {
+    const addr = address(req.address, 'address');
+    const identityPublic = ecPublic(req.identityPublic, 'identityPublic');
+    const identityPrivate = ecPrivate(req.identityPrivate, 'identityPrivate', identityPublic);
+    const identity = new IdentityKeyPair(identityPublic, identityPrivate);
+    const registrationId = uint(req.registrationId, 'registrationId', { min: 1 });
+    const now = Date.now();
+
+    let preKey = null;
+    if (req.preKey !== undefined && req.preKey !== null) {
+      const pk = obj(req.preKey, 'preKey');
+      const id = uint(pk.id, 'preKey.id', { max: 0xffffff });
+      const pub = ecPublic(pk.public, 'preKey.public');
+      const priv = ecPrivate(pk.private, 'preKey.private', pub);
+      preKey = { id, record: PreKeyRecord.new(id, pub, priv) };
+    }
+
+    const spk = obj(req.signedPreKey, 'signedPreKey');
+    const spkId = uint(spk.id, 'signedPreKey.id', { max: 0xffffff });
+    const spkPub = ecPublic(spk.public, 'signedPreKey.public');
+    const spkPriv = ecPrivate(spk.private, 'signedPreKey.private', spkPub);
+    const spkSig = signature(spk.signature, 'signedPreKey.signature', identityPublic, spkPub.serialize());
+    const signedPreKey = { id: spkId, record: SignedPreKeyRecord.new(spkId, now, spkPub, spkPriv, spkSig) };
+
+    const kpk = obj(req.kyberPreKey, 'kyberPreKey');
+    const kyberId = uint(kpk.id, 'kyberPreKey.id', { max: 0xffffff });
+    const kyberPub = b64decode(kpk.public, 'kyberPreKey.public');
+    const kyberSecret = b64decode(kpk.secret, 'kyberPreKey.secret');
+    if (kyberPub.length !== 1569 || kyberPub[0] !== 0x08) {
+      throw new RequestError('field kyberPreKey.public: expected a 1569-byte Kyber1024 (0x08) public key');
+    }
+    if (kyberSecret.length !== 3169 || kyberSecret[0] !== 0x08) {
+      throw new RequestError('field kyberPreKey.secret: expected a 3169-byte Kyber1024 (0x08) secret key');
+    }
+    // A Kyber1024 secret key embeds its public key (after the 1536-byte
+    // IND-CPA secret): the two must be halves of one key pair.
+    if (!Buffer.from(kyberSecret.subarray(1 + 1536, 1 + 1536 + 1568)).equals(Buffer.from(kyberPub.subarray(1)))) {
+      throw new RequestError('field kyberPreKey.secret: secret key does not match kyberPreKey.public');
+    }
+    // Parse both halves on their own first, for precise errors.
+    KEMPublicKey.deserialize(kyberPub);
+    KEMSecretKey.deserialize(kyberSecret);
+    const kyberSig = signature(kpk.signature, 'kyberPreKey.signature', identityPublic, kyberPub);
+    const kyberRecord = kyberPreKeyRecord(kyberId, kyberPub, kyberSecret, kyberSig, now);
+    if (
+      !Buffer.from(kyberRecord.publicKey().serialize()).equals(Buffer.from(kyberPub)) ||
+      !Buffer.from(kyberRecord.secretKey().serialize()).equals(Buffer.from(kyberSecret)) ||
+      kyberRecord.id() !== kyberId
+    ) {
+      throw new RequestError('field kyberPreKey: the imported record does not hold these keys');
+    }
+
+    const next = {
+      address: addr,
+      identity,
+      registrationId,
+      sessions: new MemSessionStore(),
+      identities: new MemIdentityStore(identity, registrationId),
+      preKeys: new MemPreKeyStore(),
+      signedPreKeys: new MemSignedPreKeyStore(),
+      kyberPreKeys: new MemKyberPreKeyStore(),
+    };
+    if (preKey !== null) {
+      await next.preKeys.savePreKey(preKey.id, preKey.record);
+    }
+    await next.signedPreKeys.saveSignedPreKey(signedPreKey.id, signedPreKey.record);
+    await next.kyberPreKeys.saveKyberPreKey(kyberId, kyberRecord);
+    state = next;
+    return {};
   },
 
   async generatePreKeys(req) {
