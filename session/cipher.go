@@ -68,6 +68,21 @@ func (a *Account) Encrypt(ctx context.Context, to Address, plaintext []byte) (*M
 	return out, nil
 }
 
+// EncryptWith encrypts like Encrypt and hands the message to fn inside the
+// same store transaction, before it commits: an application that queues
+// outgoing messages in the store (an outbox) does so atomically with the
+// ratchet step, so a crash can lose neither the message nor its key. If fn
+// returns an error nothing is committed and the message must not be sent.
+func (a *Account) EncryptWith(ctx context.Context, to Address, plaintext []byte, fn func(tx keystore.Tx, m *Message) error) error {
+	return a.store.Update(ctx, func(tx keystore.Tx) error {
+		m, err := a.encrypt(tx, to, plaintext)
+		if err != nil {
+			return err
+		}
+		return fn(tx, m)
+	})
+}
+
 func (a *Account) encrypt(tx keystore.Tx, to Address, plaintext []byte) (*Message, error) {
 	if err := to.validate(); err != nil {
 		return nil, err

@@ -415,3 +415,24 @@ func TestInvalidAddressesRejected(t *testing.T) {
 	}
 	require.Equal(t, before, snapshot(t, bob.store))
 }
+
+func TestEncryptWithCommitsOnlyIfQueued(t *testing.T) {
+	alice, bob := start(t, false)
+	ctx := context.Background()
+	before := snapshot(t, alice.store)
+	errFull := fmt.Errorf("outbox full")
+	err := alice.EncryptWith(ctx, bobAddr, []byte("lost?"), func(tx keystore.Tx, m *Message) error {
+		require.NoError(t, tx.Put("app.outbox", "1", m.Body))
+		return errFull
+	})
+	require.ErrorIs(t, err, errFull)
+	require.Equal(t, before, snapshot(t, alice.store), "nothing commits when the app's write fails")
+	var queued *Message
+	require.NoError(t, alice.EncryptWith(ctx, bobAddr, []byte("queued"), func(tx keystore.Tx, m *Message) error {
+		queued = m
+		return tx.Put("app.outbox", "1", m.Body)
+	}))
+	recv(t, bob, alice, queued, "queued")
+	// The next message uses the next key: the queued one was committed.
+	recv(t, bob, alice, send(t, alice, bob, "next"), "next")
+}

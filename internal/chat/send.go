@@ -56,14 +56,13 @@ func (c *Client) Send(ctx context.Context, peer, text string) (*Message, error) 
 	rand.Read(id[:])
 	now := time.Now()
 	ct := &content{kind: kindText, id: id, sent: now.UnixMilli(), text: text}
-	m, err := c.encryptFor(ctx, peer, ct.marshal())
-	if err != nil {
-		return nil, err
-	}
 	msg := &Message{Peer: peer, Outgoing: true, Text: text, Sent: time.UnixMilli(now.UnixMilli()),
 		Received: time.UnixMilli(now.UnixMilli()), State: StateQueued}
 	msg.ID = fmt.Sprintf("%x", id[:])
-	err = c.store.Update(ctx, func(tx keystore.Tx) error {
+	// The message enters the history and the outbox in the transaction
+	// that advances the ratchet: a crash cannot lose it after its key is
+	// spent.
+	err := c.encryptFor(ctx, peer, ct.marshal(), func(tx keystore.Tx, m *session.Message) error {
 		if err := addMessage(tx, msg, id); err != nil {
 			return err
 		}
@@ -101,23 +100,23 @@ func queue(tx keystore.Tx, e *outboxEntry) error {
 // encryptFor encrypts pt for peer's current session, starting one from a
 // fetched bundle when there is none, the current one expired, or the user
 // has accepted a new identity key that the current session is not bound
-// to.
-func (c *Client) encryptFor(ctx context.Context, peer string, pt []byte) (*session.Message, error) {
+// to. store runs in the encryption's transaction (session.EncryptWith).
+func (c *Client) encryptFor(ctx context.Context, peer string, pt []byte, store func(keystore.Tx, *session.Message) error) error {
 	c.sessMu.Lock()
 	defer c.sessMu.Unlock()
 	addr := c.addr(peer)
-	m, err := c.acct.Encrypt(ctx, addr, pt)
+	err := c.acct.EncryptWith(ctx, addr, pt, store)
 	switch {
 	case err == nil:
-		return m, nil
+		return nil
 	case errors.Is(err, session.ErrNoSession), errors.Is(err, session.ErrSessionStale),
 		errors.Is(err, session.ErrUntrustedIdentity):
 		if err := c.startSession(ctx, peer); err != nil {
-			return nil, err
+			return err
 		}
-		return c.acct.Encrypt(ctx, addr, pt)
+		return c.acct.EncryptWith(ctx, addr, pt, store)
 	default:
-		return nil, err
+		return err
 	}
 }
 
@@ -255,11 +254,7 @@ func (c *Client) queueReceipts(ctx context.Context, peer string, ids []msgID) er
 		n := min(len(ids), maxReceiptIDs)
 		ct := &content{kind: kindReceipt, receipts: ids[:n]}
 		ids = ids[n:]
-		m, err := c.encryptFor(ctx, peer, ct.marshal())
-		if err != nil {
-			return err
-		}
-		err = c.store.Update(ctx, func(tx keystore.Tx) error {
+		err := c.encryptFor(ctx, peer, ct.marshal(), func(tx keystore.Tx, m *session.Message) error {
 			return queue(tx, &outboxEntry{to: peer, typ: uint8(m.Type), body: m.Body})
 		})
 		if err != nil {
