@@ -1,10 +1,11 @@
 module github.com/sotto-im/sotto
 
-go 1.26.0
+go 1.26.4
 
 require (
 	charm.land/bubbletea/v2 v2.0.10
 	filippo.io/edwards25519 v1.2.0
+	github.com/c2sp/wycheproof v0.0.0-20260902155932-3fa63dd0344a
 	github.com/cloudflare/circl v1.6.5
 	github.com/coder/websocket v1.8.15
 	github.com/stretchr/testify v1.12.1
