@@ -49,18 +49,42 @@ func (s *State) Decrypt(message, expectedAddresses []byte) ([]byte, error) {
 
 // DecryptMessage is Decrypt for an already parsed message.
 func (s *State) DecryptMessage(m *SignalMessage, expectedAddresses []byte) ([]byte, error) {
+	return s.DecryptMessageWithin(m, expectedAddresses, nil)
+}
+
+// WorkBudget bounds the chain steps that one incoming message may cost
+// across every State it is tried against. A session layer that tries a
+// message against several sessions (Sesame's trial decryption over archived
+// sessions) passes one budget to each try, so a forged message costs at most
+// MaxForwardJump Double Ratchet steps and as many SPQR steps in all — not
+// that much per session tried. A try that would exceed what is left fails
+// with ErrTooFarAhead (or an *SPQRError for the SPQR chain).
+type WorkBudget struct {
+	dr, pq int
+}
+
+// NewWorkBudget returns a budget of MaxForwardJump steps for each chain.
+func NewWorkBudget() *WorkBudget { return &WorkBudget{dr: MaxForwardJump, pq: MaxForwardJump} }
+
+// DecryptMessageWithin is DecryptMessage drawing its chain steps from
+// budget (nil: no budget beyond the per-message limits).
+func (s *State) DecryptMessageWithin(m *SignalMessage, expectedAddresses []byte, budget *WorkBudget) ([]byte, error) {
 	if m.Addresses != nil {
 		if len(expectedAddresses) != AddressesSize ||
 			subtle.ConstantTimeCompare(m.Addresses, expectedAddresses) != 1 {
 			return nil, ErrAddressMismatch
 		}
 	}
-	plan, err := s.planReceive(m)
+	plan, err := s.planReceive(m, budget)
 	if err != nil {
 		return nil, err
 	}
 	defer plan.wipe()
-	pqPlan, err := s.pq.planRecv(m.PQRatchet)
+	var pqBudget *int
+	if budget != nil {
+		pqBudget = &budget.pq
+	}
+	pqPlan, err := s.pq.planRecv(m.PQRatchet, pqBudget)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +108,7 @@ func (s *State) DecryptMessage(m *SignalMessage, expectedAddresses []byte) ([]by
 }
 
 // planReceive finds or derives the message's key seed without changing s.
-func (s *State) planReceive(m *SignalMessage) (recvPlan, error) {
+func (s *State) planReceive(m *SignalMessage, budget *WorkBudget) (recvPlan, error) {
 	p := recvPlan{chain: -1, usedAt: -1}
 	var chain *receiverChain
 	for i := range s.receivers {
@@ -112,6 +136,12 @@ func (s *State) planReceive(m *SignalMessage) (recvPlan, error) {
 	}
 	if counter-chain.index > MaxForwardJump {
 		return p, ErrTooFarAhead
+	}
+	if budget != nil {
+		if int(counter-chain.index) > budget.dr {
+			return p, ErrTooFarAhead
+		}
+		budget.dr -= int(counter - chain.index)
 	}
 	ck := chain.key
 	for i := chain.index; i < counter; i++ {

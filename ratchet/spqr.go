@@ -132,7 +132,9 @@ type pqRecvPlan struct {
 }
 
 // planRecv parses an SPQR message and finds its key without changing s.
-func (s *pqState) planRecv(b []byte) (pqRecvPlan, error) {
+// budget, if not nil, is the number of chain steps left for this message
+// across all the states it is tried against; planRecv spends from it.
+func (s *pqState) planRecv(b []byte, budget *int) (pqRecvPlan, error) {
 	p := pqRecvPlan{usedAt: -1}
 	m, err := parsePQMessage(b)
 	if err != nil {
@@ -157,6 +159,12 @@ func (s *pqState) planRecv(b []byte) (pqRecvPlan, error) {
 	case at > r.ctr:
 		if at-r.ctr > pqMaxJump {
 			return p, spqrErr(ErrSPQRKeyJump)
+		}
+		if budget != nil {
+			if int(at-r.ctr) > *budget {
+				return p, spqrErr(ErrSPQRKeyJump)
+			}
+			*budget -= int(at - r.ctr)
 		}
 		next := r.next
 		for i := r.ctr + 1; i < at; i++ {

@@ -219,13 +219,16 @@ func (a *Account) decryptWhisper(tx keystore.Tx, from Address, body []byte) ([]b
 func (a *Account) trialDecrypt(rec *record, from Address, sm *ratchet.SignalMessage,
 	match func(*sessionState) bool) ([]byte, *sessionState, int, error) {
 	expected := addressesField(from, a.address)
+	// One work budget for every session tried: a forged message costs at
+	// most MaxForwardJump chain steps in all, not per archived session.
+	budget := ratchet.NewWorkBudget()
 	var first error
 	try := func(s *sessionState) ([]byte, bool) {
 		if match != nil && !match(s) {
 			return nil, false
 		}
 		a.deterministic(s.ratchet)
-		pt, err := s.ratchet.DecryptMessage(sm, expected)
+		pt, err := s.ratchet.DecryptMessageWithin(sm, expected, budget)
 		if err != nil {
 			if first == nil {
 				first = err

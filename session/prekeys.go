@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -296,12 +297,14 @@ func (a *Account) Bundle(ctx context.Context, preKeyID, signedPreKeyID, kyberPre
 		if err != nil {
 			return err
 		}
-		b.SignedPreKeyID, b.SignedPreKey, b.SignedPreKeySignature = signedPreKeyID, s.pub, s.sig
+		// Copies: the parsed record may be cached and must not alias what
+		// the caller receives.
+		b.SignedPreKeyID, b.SignedPreKey, b.SignedPreKeySignature = signedPreKeyID, bytes.Clone(s.pub), bytes.Clone(s.sig)
 		k, err := a.loadKyberPreKey(tx, kyberPreKeyID)
 		if err != nil {
 			return err
 		}
-		b.KyberPreKeyID, b.KyberPreKey, b.KyberPreKeySignature = kyberPreKeyID, k.key.PublicKey().Bytes(), k.sig
+		b.KyberPreKeyID, b.KyberPreKey, b.KyberPreKeySignature = kyberPreKeyID, k.key.PublicKey().Bytes(), bytes.Clone(k.sig)
 		return nil
 	})
 	if err != nil {

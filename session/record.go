@@ -15,6 +15,11 @@ const (
 	// MaxArchivedSessions is how many previous sessions a record keeps for
 	// trial decryption; the oldest is dropped first.
 	MaxArchivedSessions = 40
+	// maxArchivedBytes bounds the archived sessions' total size, so that a
+	// peer that fills every session with skipped keys (about 450 KB each)
+	// cannot grow a record past what a store accepts: older sessions are
+	// dropped first.
+	maxArchivedBytes = 4 << 20
 )
 
 // ErrMalformedRecord is returned when stored bytes are not a record this
@@ -61,6 +66,13 @@ func (r *record) archiveCurrent() {
 	r.previous = append([][]byte{b}, r.previous...)
 	if len(r.previous) > MaxArchivedSessions {
 		r.previous = r.previous[:MaxArchivedSessions]
+	}
+	total := 0
+	for i, p := range r.previous {
+		if total += len(p); total > maxArchivedBytes {
+			r.previous = r.previous[:max(i, 1)]
+			break
+		}
 	}
 	r.current = nil
 }
