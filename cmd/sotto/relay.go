@@ -19,7 +19,7 @@ func runRelay(args []string) error {
 	fs := newFlagSet("relay", "[--listen ADDR] [--data DIR]",
 		"Serve a Sotto relay: an untrusted mailbox for prekey bundles and ciphertext.\n"+
 			"It runs until SIGINT or SIGTERM and logs each request (method, path, status,\n"+
-			"size, duration; never bodies) to standard error.")
+			"response size, remote IP, duration; never bodies or headers) to standard error.")
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on (port 0: any free port; the log says which)")
 	data := fs.String("data", "sotto-relay", "`directory` of the relay's database, relay.db (created if missing)")
 	rate := fs.Float64("rate", 0, "requests a second allowed to each address (0: the relay's default; negative: no limit)")
@@ -54,7 +54,15 @@ func runRelay(args []string) error {
 	hs := &http.Server{
 		Handler:           logRequests(log, srv),
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// ReadTimeout bounds reading a whole request, body included. It
+		// cannot cut WebSockets short: net/http clears a connection's
+		// deadlines when it is hijacked for the upgrade (and the relay
+		// lifts them first anyway). The relay bounds writing each
+		// response itself (Options.RequestTimeout), so WriteTimeout
+		// stays unset.
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: 120 * time.Second,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("relay listening", "url", "http://"+ln.Addr().String(), "data", *data)
 	errc := make(chan error, 1)
@@ -79,8 +87,10 @@ func runRelay(args []string) error {
 	return nil
 }
 
-// logRequests logs one line per request: never a body, never a header
-// (tokens travel in them).
+// logRequests logs one line per request: method, path (which holds the
+// message id of an acknowledgement), status, response size, remote IP and
+// duration. Never a body, never a header (tokens travel in them), never
+// the query.
 func logRequests(log *slog.Logger, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -90,8 +100,17 @@ func logRequests(log *slog.Logger, h http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"bytes", sw.n, "remote", r.RemoteAddr, "duration", time.Since(start).Round(time.Microsecond))
+			"bytes", sw.n, "remote", remoteIP(r.RemoteAddr), "duration", time.Since(start).Round(time.Microsecond))
 	})
+}
+
+// remoteIP returns the IP address of a request's RemoteAddr, without the
+// port.
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // statusWriter records a response's status and size. Unwrap lets

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"container/list"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -21,17 +22,28 @@ const (
 	tokenSize     = 32 // bytes of randomness in a token
 
 	// maxChallenges bounds the challenges outstanding at once, across all
-	// clients; past it, new ones are refused with ErrUnavailable until
-	// some expire.
+	// clients; past it, a new one evicts the oldest, so that nobody can
+	// fill the table and refuse everyone else. Honest clients answer their
+	// challenges within moments, long before they are evicted.
 	maxChallenges = 100_000
+	// maxChallengesPerNetwork bounds the challenges outstanding at once for
+	// one network (one IPv4 address, or one IPv6 /64); past it, new ones
+	// are refused with ErrRateLimited until some are answered or expire.
+	maxChallengesPerNetwork = 100
 	// maxTokensPerAddress bounds the live tokens of one address; issuing
 	// one more evicts its oldest.
 	maxTokensPerAddress = 8
+
+	// sweepInterval is how often expired tokens are swept.
+	sweepInterval = time.Minute
 )
 
-// challenge is an outstanding challenge: for whom, and until when.
+// challenge is an outstanding challenge: for whom, from which network, and
+// until when.
 type challenge struct {
+	key     string // the challenge's bytes
 	addr    Address
+	network string // "" when not limited per network
 	expires time.Time
 }
 
@@ -50,7 +62,9 @@ type auth struct {
 	challengeTTL, tokenTTL time.Duration
 
 	mu         sync.Mutex
-	challenges map[string]challenge // by the challenge's bytes
+	challenges map[string]*list.Element // of *challenge, by the challenge's bytes
+	order      list.List                // of *challenge, oldest first
+	byNetwork  map[string]int           // outstanding challenges per network
 	tokens     map[tokenDigest]token
 	byAddr     map[Address][]tokenDigest // each address's tokens, oldest first
 	lastSweep  time.Time
@@ -60,14 +74,16 @@ func newAuth(challengeTTL, tokenTTL time.Duration) *auth {
 	return &auth{
 		challengeTTL: challengeTTL,
 		tokenTTL:     tokenTTL,
-		challenges:   map[string]challenge{},
+		challenges:   map[string]*list.Element{},
+		byNetwork:    map[string]int{},
 		tokens:       map[tokenDigest]token{},
 		byAddr:       map[Address][]tokenDigest{},
 	}
 }
 
-// newChallenge returns a fresh challenge for a.
-func (au *auth) newChallenge(a Address, now time.Time) ([]byte, time.Time, error) {
+// newChallenge returns a fresh challenge for a, requested from network
+// ("": not limited per network).
+func (au *auth) newChallenge(a Address, network string, now time.Time) ([]byte, time.Time, error) {
 	c := make([]byte, challengeSize)
 	rand.Read(c) // never fails (crypto/rand, Go 1.24+)
 	exp := now.Add(au.challengeTTL)
@@ -75,28 +91,57 @@ func (au *auth) newChallenge(a Address, now time.Time) ([]byte, time.Time, error
 	au.mu.Lock()
 	defer au.mu.Unlock()
 	au.maybeSweep(now)
-	if len(au.challenges) >= maxChallenges {
+	if network != "" && au.byNetwork[network] >= maxChallengesPerNetwork {
 		au.sweep(now)
-		if len(au.challenges) >= maxChallenges {
-			return nil, time.Time{}, ErrUnavailable
+		if au.byNetwork[network] >= maxChallengesPerNetwork {
+			return nil, time.Time{}, ErrRateLimited
 		}
 	}
-	au.challenges[string(c)] = challenge{addr: a, expires: exp}
+	for len(au.challenges) >= maxChallenges {
+		au.removeChallenge(au.order.Front())
+	}
+	ch := &challenge{key: string(c), addr: a, network: network, expires: exp}
+	au.challenges[ch.key] = au.order.PushBack(ch)
+	if network != "" {
+		au.byNetwork[network]++
+	}
 	return c, exp, nil
 }
 
-// verify checks that sig is identityKey's signature over ChallengePrefix ||
-// c, and that c is an outstanding challenge for a. The challenge is spent
-// whatever the outcome, so that each can be tried once only. Any failure is
-// ErrUnauthorized.
-func (au *auth) verify(a Address, c, sig, identityKey []byte, now time.Time) error {
-	au.mu.Lock()
-	ch, ok := au.challenges[string(c)]
-	delete(au.challenges, string(c))
-	au.mu.Unlock()
-	if !ok || ch.addr != a || !now.Before(ch.expires) {
-		return ErrUnauthorized
+// removeChallenge forgets an outstanding challenge.
+func (au *auth) removeChallenge(el *list.Element) {
+	ch := el.Value.(*challenge)
+	au.order.Remove(el)
+	delete(au.challenges, ch.key)
+	if ch.network != "" {
+		if n := au.byNetwork[ch.network] - 1; n > 0 {
+			au.byNetwork[ch.network] = n
+		} else {
+			delete(au.byNetwork, ch.network)
+		}
 	}
+}
+
+// spend forgets the challenge c, and reports whether it was outstanding,
+// unexpired and issued for a. Each challenge can thus be tried once only:
+// the handlers spend it as soon as the request naming it is parsed, before
+// anything else can fail.
+func (au *auth) spend(a Address, c []byte, now time.Time) bool {
+	au.mu.Lock()
+	el, ok := au.challenges[string(c)]
+	var ch challenge
+	if ok {
+		ch = *el.Value.(*challenge)
+		au.removeChallenge(el)
+	}
+	au.mu.Unlock()
+	return ok && ch.addr == a && now.Before(ch.expires)
+}
+
+// verifySignature checks that sig is identityKey's signature over
+// ChallengePrefix || c. Any failure, a malformed key included, is
+// ErrUnauthorized.
+func verifySignature(c, sig, identityKey []byte) error {
 	pub, err := curve.ParsePublicKey(identityKey)
 	if err != nil {
 		return ErrUnauthorized
@@ -160,10 +205,10 @@ func (au *auth) maybeSweep(now time.Time) {
 
 // sweep forgets expired challenges and tokens.
 func (au *auth) sweep(now time.Time) {
-	for k, c := range au.challenges {
-		if !now.Before(c.expires) {
-			delete(au.challenges, k)
-		}
+	// Challenges are in order of issue, so of expiry unless the clock
+	// went back: stop at the first live one.
+	for el := au.order.Front(); el != nil && !now.Before(el.Value.(*challenge).expires); el = au.order.Front() {
+		au.removeChallenge(el)
 	}
 	for a, list := range au.byAddr {
 		live := list[:0]

@@ -233,3 +233,99 @@ func TestErrorResponsesAreJSON(t *testing.T) {
 		}
 	}
 }
+
+// A challenge is good for one attempt, as PROTOCOL.md promises: a session
+// request for an unregistered address (404) spends it like any other, so
+// it cannot then be used to register.
+func TestChallengeSpentByFailedSession(t *testing.T) {
+	e := newEnv(t, nil)
+	s := newSigner(t)
+	c := NewClient(e.hs.URL, Address{Name: "newcomer", DeviceID: 1}, s, nil)
+	ctx := context.Background()
+	ch, sig, err := c.answerChallenge(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, session(e, c.self, ch, sig), ErrUnknownAddress, http.StatusNotFound)
+	var resp tokenResponse
+	err = c.roundTrip(ctx, http.MethodPost, "/v1/register", "",
+		&registerRequest{Address: c.self, IdentityKey: s.IdentityKey(), Challenge: ch, Signature: sig}, &resp)
+	wantErr(t, err, ErrUnauthorized, http.StatusUnauthorized)
+
+	// Likewise a request naming the challenge with an invalid address.
+	ch, sig, err = c.answerChallenge(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, session(e, Address{}, ch, sig), ErrBadRequest, http.StatusBadRequest)
+	err = c.roundTrip(ctx, http.MethodPost, "/v1/register", "",
+		&registerRequest{Address: c.self, IdentityKey: s.IdentityKey(), Challenge: ch, Signature: sig}, &resp)
+	wantErr(t, err, ErrUnauthorized, http.StatusUnauthorized)
+}
+
+// One network may hold only so many challenges outstanding; others are
+// unaffected, and answering (or the expiry of) its challenges frees room.
+func TestChallengesBoundedPerNetwork(t *testing.T) {
+	au := newAuth(time.Minute, time.Hour)
+	now := time.Now()
+	a := Address{Name: "a", DeviceID: 1}
+	var first []byte
+	for i := range maxChallengesPerNetwork {
+		c, _, err := au.newChallenge(a, "2001:db8:1:2::/64", now)
+		if err != nil {
+			t.Fatalf("challenge %d: %v", i, err)
+		}
+		if first == nil {
+			first = c
+		}
+	}
+	if _, _, err := au.newChallenge(a, "2001:db8:1:2::/64", now); err != ErrRateLimited {
+		t.Fatalf("challenge past the bound: %v, want ErrRateLimited", err)
+	}
+	if _, _, err := au.newChallenge(a, "198.51.100.7", now); err != nil {
+		t.Fatalf("another network: %v", err)
+	}
+	if !au.spend(a, first, now) {
+		t.Fatal("the first challenge was not outstanding")
+	}
+	if _, _, err := au.newChallenge(a, "2001:db8:1:2::/64", now); err != nil {
+		t.Fatalf("after one was spent: %v", err)
+	}
+	now = now.Add(time.Minute)
+	if _, _, err := au.newChallenge(a, "2001:db8:1:2::/64", now); err != nil {
+		t.Fatalf("after they expired: %v", err)
+	}
+	if n := au.byNetwork["2001:db8:1:2::/64"]; n != 1 {
+		t.Errorf("%d challenges counted for the network, want 1", n)
+	}
+}
+
+// A full challenge table evicts its oldest challenge rather than refusing
+// new ones: filling it does not lock anyone out.
+func TestChallengeTableEvictsOldest(t *testing.T) {
+	au := newAuth(time.Minute, time.Hour)
+	now := time.Now()
+	a := Address{Name: "a", DeviceID: 1}
+	var first, second []byte
+	for i := range maxChallenges + 1 {
+		c, _, err := au.newChallenge(a, "", now)
+		if err != nil {
+			t.Fatalf("challenge %d: %v", i, err)
+		}
+		switch i {
+		case 0:
+			first = c
+		case 1:
+			second = c
+		}
+	}
+	if len(au.challenges) != maxChallenges || au.order.Len() != maxChallenges {
+		t.Fatalf("%d/%d challenges held, want %d", len(au.challenges), au.order.Len(), maxChallenges)
+	}
+	if au.spend(a, first, now) {
+		t.Error("the oldest challenge was not evicted")
+	}
+	if !au.spend(a, second, now) {
+		t.Error("the second oldest challenge was evicted")
+	}
+}

@@ -18,12 +18,18 @@ import (
 // Client talks to a relay as one device: self, proving it holds signer's
 // identity key. It obtains a bearer token on first use and again whenever
 // the token expires or the server forgets it (after a restart, say), so
-// callers never handle tokens. A Client is safe for concurrent use.
+// callers never handle tokens. A Client is safe for concurrent use; it
+// runs at most 8 requests at once (the relay's default bound per address),
+// and more wait their turn.
 type Client struct {
 	base   string
 	self   Address
 	signer Signer
 	hc     *http.Client
+	// slots holds a token for each authenticated request in progress, so
+	// that a Client shared by many goroutines stays within the server's
+	// default bound on requests in flight per address.
+	slots chan struct{}
 
 	authMu  sync.Mutex // held while obtaining a token, so only one is sought at once
 	mu      sync.Mutex // guards token and renewAt
@@ -48,7 +54,8 @@ func NewClient(baseURL string, self Address, signer Signer, hc *http.Client) *Cl
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Client{base: strings.TrimRight(baseURL, "/"), self: self, signer: signer, hc: hc}
+	return &Client{base: strings.TrimRight(baseURL, "/"), self: self, signer: signer, hc: hc,
+		slots: make(chan struct{}, defaultMaxInFlight)}
 }
 
 // Register binds self to the signer's identity key on the relay. It is
@@ -137,11 +144,19 @@ func (c *Client) Send(ctx context.Context, to Address, typ uint8, body []byte) (
 	return resp.ID, nil
 }
 
-// Fetch returns every message waiting in self's mailbox, oldest first,
+// Fetch returns the messages waiting in self's mailbox, oldest first,
 // reading it page by page. Messages stay there until acknowledged: Fetch
 // again returns them again.
+//
+// Fetch holds at most maxFetchMessages messages (DefaultMaxMailbox) or
+// maxFetchBytes of bodies (64 MiB, plus one page) at once: past either it
+// returns what it has, and the rest comes on a later Fetch once those are
+// acknowledged. It also stops, returning what it has, when the relay's
+// cursor does not advance, so that a faulty or hostile relay cannot keep
+// it reading for ever.
 func (c *Client) Fetch(ctx context.Context) ([]Envelope, error) {
 	var out []Envelope
+	var size int
 	cursor := "0"
 	for {
 		var page messagesResponse
@@ -149,12 +164,22 @@ func (c *Client) Fetch(ctx context.Context) ([]Envelope, error) {
 			return nil, err
 		}
 		out = append(out, page.Messages...)
-		if !page.More || len(page.Messages) == 0 {
+		for _, m := range page.Messages {
+			size += len(m.Body)
+		}
+		if !page.More || len(page.Messages) == 0 || page.Cursor == cursor ||
+			len(out) >= maxFetchMessages || size >= maxFetchBytes {
 			return out, nil
 		}
 		cursor = page.Cursor
 	}
 }
+
+// The bounds of what one Fetch holds.
+const (
+	maxFetchMessages = DefaultMaxMailbox
+	maxFetchBytes    = 64 << 20
+)
 
 // Ack deletes the message with the given id from self's mailbox, once it
 // has been handled: decrypted and stored, or found undecryptable. Only the
@@ -236,6 +261,12 @@ func (c *Client) setToken(t *tokenResponse) {
 // means the token lapsed or the server forgot it: do authenticates again
 // and retries once.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	select {
+	case c.slots <- struct{}{}:
+		defer func() { <-c.slots }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	tok, err := c.bearer(ctx, "")
 	if err != nil {
 		return err

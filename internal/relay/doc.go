@@ -26,10 +26,13 @@
 //   - A message stays in its recipient's mailbox until the recipient
 //     acknowledges it, across restarts of the server.
 //
-// Every resource a client can drive has a bound (Options): message size,
+// Most resources a client can drive have a bound (Options): message size,
 // mailbox length, one-time prekeys per address, request rate per address
-// and per remote IP, outstanding challenges and tokens, and concurrent
-// WebSocket connections per address.
+// and per remote network, requests in progress per address, outstanding
+// challenges and tokens, the time to read a request and write its
+// response, and concurrent WebSocket connections per address. Not yet
+// bounded: one sender's share of a mailbox, and the bytes of one account
+// (PROTOCOL.md, "Known limits").
 //
 // The relay does not hide metadata: it learns who writes to whom, when, and
 // how much. Sotto has no sealed sender (see SECURITY.md).

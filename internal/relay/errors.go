@@ -34,15 +34,15 @@ var (
 	// ErrTooManyPreKeys is returned by UploadKeys when the device would hold
 	// more than Options.MaxPreKeys one-time prekeys of a kind (507).
 	ErrTooManyPreKeys = errors.New("relay: too many one-time prekeys")
-	// ErrRateLimited is returned when the caller exceeds its request rate or
-	// its number of WebSocket connections (429).
+	// ErrRateLimited is returned when the caller exceeds its request rate,
+	// its requests in progress at once, its network's outstanding
+	// challenges, or its number of WebSocket connections (429).
 	ErrRateLimited = errors.New("relay: rate limited")
 	// ErrBadRequest is returned for a malformed request: invalid JSON, an
 	// invalid address, a key of the wrong size or a bad prekey signature
 	// (400).
 	ErrBadRequest = errors.New("relay: bad request")
-	// ErrUnavailable is returned when the server is shutting down or cannot
-	// take more outstanding challenges (503).
+	// ErrUnavailable is returned when the server is shutting down (503).
 	ErrUnavailable = errors.New("relay: server unavailable")
 	// ErrInternal is returned for a failure inside the server, such as its
 	// storage (500).

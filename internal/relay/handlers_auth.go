@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"errors"
 	"net/http"
 	"time"
 )
@@ -31,7 +32,15 @@ func (s *Server) handleChallenge(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, badRequest("invalid address"))
 		return
 	}
-	c, exp, err := s.auth.newChallenge(req.Address, s.opts.now())
+	network := ""
+	if s.opts.AnonRateLimit > 0 {
+		network = networkKey(remoteIP(r)) // else the remote IP means nothing
+	}
+	c, exp, err := s.auth.newChallenge(req.Address, network, s.opts.now())
+	if errors.Is(err, ErrRateLimited) {
+		s.rateLimited(w, time.Second) // too many outstanding for the network
+		return
+	}
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -68,13 +77,19 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
+	now := s.opts.now()
+	// Spend the challenge first: whatever fails next, it was tried.
+	spent := s.auth.spend(req.Address, req.Challenge, now)
 	if !req.Address.valid() {
 		s.fail(w, badRequest("invalid address"))
 		return
 	}
-	now := s.opts.now()
-	// verify parses the key: a malformed one fails as unauthorized.
-	if err := s.auth.verify(req.Address, req.Challenge, req.Signature, req.IdentityKey, now); err != nil {
+	if !spent {
+		s.fail(w, ErrUnauthorized)
+		return
+	}
+	// This parses the key: a malformed one fails as unauthorized.
+	if err := verifySignature(req.Challenge, req.Signature, req.IdentityKey); err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -99,8 +114,16 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
+	now := s.opts.now()
+	// Spend the challenge before the storage lookup, so that it is spent
+	// whatever fails next (an unregistered address, say).
+	spent := s.auth.spend(req.Address, req.Challenge, now)
 	if !req.Address.valid() {
 		s.fail(w, badRequest("invalid address"))
+		return
+	}
+	if !spent {
+		s.fail(w, ErrUnauthorized)
 		return
 	}
 	key, err := s.st.IdentityKey(r.Context(), req.Address)
@@ -108,8 +131,7 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	now := s.opts.now()
-	if err := s.auth.verify(req.Address, req.Challenge, req.Signature, key, now); err != nil {
+	if err := verifySignature(req.Challenge, req.Signature, key); err != nil {
 		s.fail(w, err)
 		return
 	}

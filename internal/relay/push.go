@@ -110,6 +110,12 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request, self Ad
 	// Tell the client how often to expect a ping, so it can tell a dead
 	// connection from a quiet one.
 	w.Header().Set(pingIntervalHeader, strconv.FormatInt(s.opts.PingInterval.Milliseconds(), 10))
+	// Lift the deadlines ServeHTTP set: the connection lives on, its
+	// reads and writes bounded by the ping and write timeouts instead.
+	// (net/http clears them on hijacking too; other servers may not.)
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return // Accept has answered the request

@@ -30,13 +30,23 @@ type Options struct {
 	// Defaults 50 and 100. A negative RateLimit disables the limit.
 	RateLimit float64
 	RateBurst int
-	// AnonRateLimit and AnonRateBurst limit, per remote IP address, the
-	// requests that come before authentication: challenges, registrations
-	// and token requests. Defaults 10 and 50; a negative AnonRateLimit
-	// disables the limit. Behind a reverse proxy every client has the
-	// proxy's address; limit there instead.
+	// AnonRateLimit and AnonRateBurst limit, per remote network (an IPv4
+	// address, or an IPv6 /64 prefix), the requests that come before
+	// authentication: challenges, registrations and token requests.
+	// Defaults 10 and 50; a negative AnonRateLimit disables the limit, and
+	// with it the bound on the challenges outstanding per network. Behind
+	// a reverse proxy every client has the proxy's address; limit there
+	// instead.
 	AnonRateLimit float64
 	AnonRateBurst int
+	// MaxInFlight bounds the requests one authenticated address may have
+	// in progress at once (WebSocket connections aside: MaxSubscriptions
+	// bounds those); past it, 429. Default 8; negative: no bound.
+	MaxInFlight int
+	// RequestTimeout bounds, for every request but a WebSocket upgrade,
+	// reading the request body and writing the response, so that a client
+	// that stalls cannot pin the server's memory. Default 30 s.
+	RequestTimeout time.Duration
 
 	// ChallengeLifetime is how long a challenge may be answered. Default
 	// one minute.
@@ -68,6 +78,8 @@ const (
 	DefaultMaxMessageSize = 256 << 10
 	DefaultMaxMailbox     = 10_000
 	DefaultMaxPreKeys     = 1000
+
+	defaultMaxInFlight = 8
 )
 
 func (o *Options) withDefaults() Options {
@@ -102,6 +114,13 @@ func (o *Options) withDefaults() Options {
 		r.AnonRateLimit = 0
 	}
 	def(&r.AnonRateBurst, 50)
+	switch {
+	case r.MaxInFlight == 0:
+		r.MaxInFlight = defaultMaxInFlight
+	case r.MaxInFlight < 0:
+		r.MaxInFlight = 0
+	}
+	defDur(&r.RequestTimeout, 30*time.Second)
 	defDur(&r.ChallengeLifetime, time.Minute)
 	defDur(&r.TokenLifetime, time.Hour)
 	def(&r.MaxSubscriptions, 4)
@@ -122,8 +141,11 @@ type Server struct {
 	mux  *http.ServeMux
 	auth *auth
 	rate *limiter // per address
-	anon *limiter // per remote IP, before authentication
+	anon *limiter // per remote network, before authentication
 	hub  *hub
+
+	inFlightMu sync.Mutex
+	inFlight   map[Address]int // requests in progress, per address
 
 	// ctx ends when Close is called; WebSocket handlers watch it.
 	ctx    context.Context
@@ -147,6 +169,8 @@ func NewServer(st Storage, opts *Options) *Server {
 		rate: newLimiter(o.RateLimit, o.RateBurst),
 		anon: newLimiter(o.AnonRateLimit, o.AnonRateBurst),
 		hub:  newHub(),
+
+		inFlight: map[Address]int{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
@@ -159,15 +183,22 @@ func NewServer(st Storage, opts *Options) *Server {
 	s.mux.HandleFunc("POST /v1/messages", s.authenticated(s.handleSend))
 	s.mux.HandleFunc("GET /v1/messages", s.authenticated(s.handleFetch))
 	s.mux.HandleFunc("DELETE /v1/messages/{id}", s.authenticated(s.handleAck))
-	s.mux.HandleFunc("GET /v1/ws", s.authenticated(s.handleWebSocket))
+	s.mux.HandleFunc("GET /v1/ws", s.authenticatedLongLived(s.handleWebSocket))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
 	return s
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. It gives the request RequestTimeout
+// to be read and answered, through http.ResponseController (where the
+// ResponseWriter does not support deadlines, there are none); the
+// WebSocket handler lifts those deadlines.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(s.opts.RequestTimeout)
+	_ = rc.SetReadDeadline(deadline)
+	_ = rc.SetWriteDeadline(deadline)
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -190,14 +221,14 @@ func (s *Server) isClosed() bool {
 }
 
 // anonymous wraps a handler that runs before authentication with the
-// per-IP rate limit.
+// per-network rate limit.
 func (s *Server) anonymous(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.isClosed() {
 			s.fail(w, ErrUnavailable)
 			return
 		}
-		if ok, wait := s.anon.allow(remoteIP(r), s.opts.now()); !ok {
+		if ok, wait := s.anon.allow(networkKey(remoteIP(r)), s.opts.now()); !ok {
 			s.rateLimited(w, wait)
 			return
 		}
@@ -209,8 +240,18 @@ func (s *Server) anonymous(h http.HandlerFunc) http.HandlerFunc {
 type authedHandler func(w http.ResponseWriter, r *http.Request, self Address)
 
 // authenticated wraps a handler that needs a bearer token, and applies the
-// address's rate limit.
+// address's rate limit and its bound on requests in flight.
 func (s *Server) authenticated(h authedHandler) http.HandlerFunc {
+	return s.authed(h, true)
+}
+
+// authenticatedLongLived is authenticated for a handler that may run for
+// hours (the WebSocket), which does not count as a request in flight.
+func (s *Server) authenticatedLongLived(h authedHandler) http.HandlerFunc {
+	return s.authed(h, false)
+}
+
+func (s *Server) authed(h authedHandler, counted bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.isClosed() {
 			s.fail(w, ErrUnavailable)
@@ -231,7 +272,44 @@ func (s *Server) authenticated(h authedHandler) http.HandlerFunc {
 			s.rateLimited(w, wait)
 			return
 		}
+		if counted {
+			if !s.enter(self) {
+				w.Header().Set("Retry-After", "1")
+				writeError(w, http.StatusTooManyRequests, codeRateLimited,
+					"relay: too many concurrent requests for this address")
+				return
+			}
+			defer s.leave(self)
+		}
 		h(w, r, self)
+	}
+}
+
+// enter counts a request of a in flight, unless a has MaxInFlight already.
+func (s *Server) enter(a Address) bool {
+	if s.opts.MaxInFlight == 0 {
+		return true
+	}
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if s.inFlight[a] >= s.opts.MaxInFlight {
+		return false
+	}
+	s.inFlight[a]++
+	return true
+}
+
+// leave ends a request that enter counted.
+func (s *Server) leave(a Address) {
+	if s.opts.MaxInFlight == 0 {
+		return
+	}
+	s.inFlightMu.Lock()
+	defer s.inFlightMu.Unlock()
+	if n := s.inFlight[a] - 1; n > 0 {
+		s.inFlight[a] = n
+	} else {
+		delete(s.inFlight, a)
 	}
 }
 
