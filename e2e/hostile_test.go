@@ -510,13 +510,13 @@ func TestHostileBundle(t *testing.T) {
 	if fc.Displayable() == fb.Displayable() {
 		t.Fatal("safety numbers agree despite the substituted bundle")
 	}
-	pc, err := carol.PendingSafetyNumber(ctx, "bob")
+	pc, pkey, err := carol.PendingSafetyNumber(ctx, "bob")
 	if err != nil || pc.Displayable() != fb.Displayable() {
 		t.Fatalf("carol's pending safety number: %v", err)
 	}
 	// Sending to the substituted identity is refused as well now.
 	hc.set(func(h *hostile) { h.substitute = nil })
-	evs, err := carol.TrustIdentity(ctx, "bob")
+	evs, err := carol.TrustIdentity(ctx, "bob", pkey)
 	if err != nil {
 		t.Fatal(err)
 	}

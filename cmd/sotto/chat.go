@@ -31,7 +31,8 @@ func runChat(args []string) error {
 			"With --plain, or when standard input is not a terminal, line mode:\n"+
 			"  /msg NAME TEXT   send TEXT to NAME\n"+
 			"  /verify NAME     print the safety number with NAME\n"+
-			"  /trust NAME      accept NAME's changed identity key (compare safety numbers first)\n"+
+			"  /trust NAME      accept NAME's changed identity key shown by the last /verify NAME\n"+
+			"  /reject NAME     discard NAME's changed identity key shown by the last /verify NAME\n"+
 			"  /contacts        list contacts\n"+
 			"  /history NAME    print the conversation with NAME\n"+
 			"  /quit            leave (so does end of input)\n"+
@@ -154,6 +155,7 @@ func plainChat(ctx context.Context, c *chat.Client, in io.Reader, outW, infoW io
 			}
 		}
 	}()
+	shown := map[string][]byte{} // the changed identity key the last /verify NAME showed
 	for {
 		var line string
 		var ok bool
@@ -167,7 +169,7 @@ func plainChat(ctx context.Context, c *chat.Client, in io.Reader, outW, infoW io
 		if !ok {
 			break
 		}
-		if quit := plainCommand(ctx, c, out, info, line); quit {
+		if quit := plainCommand(ctx, c, out, info, shown, line); quit {
 			break
 		}
 	}
@@ -177,7 +179,9 @@ func plainChat(ctx context.Context, c *chat.Client, in io.Reader, outW, infoW io
 }
 
 // plainCommand runs one line of line mode and reports whether to quit.
-func plainCommand(ctx context.Context, c *chat.Client, out, info *lockedWriter, line string) bool {
+// shown holds, per contact, the changed identity key whose safety number
+// /verify printed last: /trust and /reject act on that key only.
+func plainCommand(ctx context.Context, c *chat.Client, out, info *lockedWriter, shown map[string][]byte, line string) bool {
 	line = strings.TrimSpace(line)
 	if line == "" {
 		return false
@@ -212,16 +216,33 @@ func plainCommand(ctx context.Context, c *chat.Client, out, info *lockedWriter, 
 		} else {
 			out.printf("safety number with %s: %s\n", rest, groupDigits(fp.Displayable()))
 		}
-		if p, err := c.PendingSafetyNumber(ctx, rest); err == nil {
-			out.printf("! %s's identity key changed; the new key's safety number: %s (/trust %s to accept it)\n",
-				rest, groupDigits(p.Displayable()), rest)
+		delete(shown, rest)
+		if p, key, err := c.PendingSafetyNumber(ctx, rest); err == nil {
+			shown[rest] = key
+			out.printf("! %s's identity key changed; the new key's safety number: %s (/trust %s to accept it, /reject %s to discard it)\n",
+				rest, groupDigits(p.Displayable()), rest, rest)
 		}
-	case "/trust":
+	case "/trust", "/reject":
 		if rest == "" {
-			out.printf("! usage: /trust NAME\n")
+			out.printf("! usage: %s NAME\n", cmd)
 			return false
 		}
-		evs, err := c.TrustIdentity(ctx, rest)
+		key, ok := shown[rest]
+		if !ok {
+			out.printf("! no changed identity key of %s shown yet: /verify %s first and compare the safety number\n", rest, rest)
+			return false
+		}
+		delete(shown, rest) // one decision per comparison
+		if cmd == "/reject" {
+			n, err := c.RejectIdentity(ctx, rest, key)
+			if err != nil {
+				out.printf("! %s\n", oneLine(err.Error()))
+				return false
+			}
+			info.printf("* discarded the new identity key of %s and %d held message(s)\n", rest, n)
+			return false
+		}
+		evs, err := c.TrustIdentity(ctx, rest, key)
 		if err != nil {
 			out.printf("! %s\n", oneLine(err.Error()))
 			return false
@@ -260,7 +281,7 @@ func plainCommand(ctx context.Context, c *chat.Client, out, info *lockedWriter, 
 			out.printf("history %s %s: %s [%s]\n", m.Sent.Format(time.TimeOnly), from, sanitize(m.Text), m.State)
 		}
 	default:
-		out.printf("! unknown command %q: use /msg NAME TEXT, /verify NAME, /trust NAME, /contacts, /history NAME, /quit\n", cmd)
+		out.printf("! unknown command %q: use /msg NAME TEXT, /verify NAME, /trust NAME, /reject NAME, /contacts, /history NAME, /quit\n", cmd)
 	}
 	return false
 }

@@ -64,6 +64,7 @@ type verifyView struct {
 	qr       string
 	verified bool
 	pending  string // digits of a changed identity key awaiting /trust
+	key      []byte // that key: what t (or /trust) accepts
 	err      string
 }
 
@@ -171,10 +172,15 @@ func (m *model) onKey(k tea.KeyPressMsg) tea.Cmd {
 			m.screen = screenChat
 		case "v":
 			return m.setVerified(m.verify.peer, !m.verify.verified)
-		case "t":
-			if m.verify.pending != "" {
+		case "t", "r":
+			if m.verify.key != nil {
 				m.screen = screenChat
-				return m.trust(m.verify.peer)
+				peer, key := m.verify.peer, m.verify.key
+				m.verify.pending, m.verify.key = "", nil // one decision per comparison
+				if k.String() == "r" {
+					return m.reject(peer, key)
+				}
+				return m.trust(peer, key)
 			}
 		case "ctrl+c":
 			return tea.Quit
@@ -262,13 +268,23 @@ func (m *model) submit(line string) tea.Cmd {
 			rest = m.selected
 		}
 		return m.openVerify(rest)
-	case "/trust":
+	case "/trust", "/reject":
 		if rest == "" {
 			rest = m.selected
 		}
-		return m.trust(rest)
+		// Only the key whose safety number the verify screen showed.
+		if m.verify.peer != rest || m.verify.key == nil {
+			m.status = "! no changed identity key of " + rest + " shown yet: /verify " + rest + " first and compare the safety number"
+			return nil
+		}
+		key := m.verify.key
+		m.verify.pending, m.verify.key = "", nil
+		if cmd == "/reject" {
+			return m.reject(rest, key)
+		}
+		return m.trust(rest, key)
 	}
-	m.status = "! unknown command: /msg NAME TEXT, /open NAME, /verify [NAME], /trust [NAME], /quit"
+	m.status = "! unknown command: /msg NAME TEXT, /open NAME, /verify [NAME], /trust [NAME], /reject [NAME], /quit"
 	return nil
 }
 
@@ -289,13 +305,23 @@ func (m *model) send(peer, text string) tea.Cmd {
 	}
 }
 
-func (m *model) trust(peer string) tea.Cmd {
+func (m *model) trust(peer string, key []byte) tea.Cmd {
 	return func() tea.Msg {
-		evs, err := m.c.TrustIdentity(m.ctx, peer)
+		evs, err := m.c.TrustIdentity(m.ctx, peer, key)
 		if err != nil {
 			return statusMsg("! " + oneLine(err.Error()))
 		}
 		return statusMsg(fmt.Sprintf("trusted the new identity key of %s; %d held message(s) released", peer, len(evs)))
+	}
+}
+
+func (m *model) reject(peer string, key []byte) tea.Cmd {
+	return func() tea.Msg {
+		n, err := m.c.RejectIdentity(m.ctx, peer, key)
+		if err != nil {
+			return statusMsg("! " + oneLine(err.Error()))
+		}
+		return statusMsg(fmt.Sprintf("discarded the new identity key of %s; %d held message(s) dropped", peer, n))
 	}
 }
 
@@ -323,8 +349,8 @@ func (m *model) verifyOf(peer string) tea.Msg {
 			v.qr = q
 		}
 	}
-	if p, err := m.c.PendingSafetyNumber(m.ctx, peer); err == nil {
-		v.pending = p.Displayable()
+	if p, key, err := m.c.PendingSafetyNumber(m.ctx, peer); err == nil {
+		v.pending, v.key = p.Displayable(), key
 	}
 	cs, _ := m.c.Contacts(m.ctx)
 	for _, k := range cs {
@@ -453,7 +479,8 @@ func (m *model) viewVerify() string {
 		for i := 0; i < len(v.pending); i += 20 {
 			b.WriteString("    " + groupDigits(v.pending[i:min(i+20, len(v.pending))]) + "\n")
 		}
-		b.WriteString("Press t to accept the new key (its held messages are then shown).\n")
+		b.WriteString("Press t to accept the new key if these digits match (its held messages are\n")
+		b.WriteString("then shown), r to discard it if they do not.\n")
 	}
 	b.WriteString("\nesc: back")
 	return b.String()

@@ -395,7 +395,7 @@ func TestSubstitutedBundle(t *testing.T) {
 	if fa.Displayable() == fb.Displayable() {
 		t.Fatal("safety numbers agree despite the substitution")
 	}
-	pa, err := alice.PendingSafetyNumber(ctx, "bob")
+	pa, pkey, err := alice.PendingSafetyNumber(ctx, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +412,7 @@ func TestSubstitutedBundle(t *testing.T) {
 	}
 	// After comparing numbers, alice accepts bob's real key.
 	alice.w.set(func(w *wrapper) { w.bundle = nil })
-	evs, err := alice.TrustIdentity(ctx, "bob")
+	evs, err := alice.TrustIdentity(ctx, "bob", pkey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +427,7 @@ func TestSubstitutedBundle(t *testing.T) {
 	if ev = poll(t, bob); !slices.Equal(ev.texts(), []string{"now for real"}) {
 		t.Errorf("bob: %+v", ev.evs)
 	}
-	if _, err := alice.TrustIdentity(ctx, "bob"); !errors.Is(err, ErrNoChange) {
+	if _, err := alice.TrustIdentity(ctx, "bob", pkey); !errors.Is(err, ErrNoChange) {
 		t.Errorf("second TrustIdentity: %v", err)
 	}
 }
@@ -452,7 +452,7 @@ func TestSendToChangedIdentity(t *testing.T) {
 	if err := alice.startSession(ctx, "bob"); !errors.Is(err, ErrIdentityChanged) {
 		t.Fatalf("startSession with a substituted bundle: %v", err)
 	}
-	if _, err := alice.PendingSafetyNumber(ctx, "bob"); err != nil {
+	if _, _, err := alice.PendingSafetyNumber(ctx, "bob"); err != nil {
 		t.Errorf("no pending identity: %v", err)
 	}
 	// The old session still works, bound to bob's trusted key.

@@ -82,11 +82,12 @@ type Client struct {
 	acct  *session.Account
 	rc    Transport
 
-	sessMu sync.Mutex    // serializes session set-up
-	outMu  sync.Mutex    // serializes outbox flushes, so messages leave in order
-	keysMu sync.Mutex    // serializes prekey top-ups
-	kick   chan struct{} // wakes Run's outbox flusher
-	events eventQueue    // to Run's handler
+	sessMu  sync.Mutex    // serializes session set-up
+	outMu   sync.Mutex    // serializes outbox flushes, so messages leave in order
+	keysMu  sync.Mutex    // serializes prekey top-ups
+	trustMu sync.Mutex    // serializes TrustIdentity and RejectIdentity
+	kick    chan struct{} // wakes Run's outbox flusher
+	events  eventQueue    // to Run's handler
 }
 
 // callTimeout bounds each relay call but Subscribe.

@@ -15,11 +15,14 @@ const (
 	// (sent, delivered); Message is it.
 	EventState
 	// EventIdentityChanged: Peer's identity key changed. Their messages
-	// are held, unread, until TrustIdentity; compare safety numbers first.
+	// are held, unread, until TrustIdentity (or RejectIdentity); compare
+	// safety numbers first (PendingSafetyNumber).
 	EventIdentityChanged
 	// EventFailed: a message from Peer (as the relay claims) could not be
 	// decrypted — forged, tampered with, replayed, or its key evicted — or
-	// its content was malformed. It was dropped; the session is intact.
+	// its content was malformed, or it carried a second new identity key
+	// (*IdentityConflictError) or another contact's key
+	// (*SenderMismatchError). It was dropped; the session is intact.
 	// Err says why.
 	EventFailed
 	// EventDuplicate: the relay delivered again a message already stored

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -291,11 +292,46 @@ func (c *Client) handle(ctx context.Context, env relay.Envelope) (handled, error
 		c.emit(Event{Kind: EventFailed, Peer: peer, Err: errNotForUs, RelayID: env.ID})
 		return handled{}, nil
 	}
+	if env.Type == uint8(session.MessagePreKey) {
+		ev, ok, err := c.checkSender(ctx, peer, env)
+		if err != nil {
+			return handled{}, err
+		}
+		if !ok {
+			c.emit(ev)
+			return handled{}, nil
+		}
+	}
 	h, events, err := c.decrypt(ctx, peer, env.ID, env.Type, env.Body, env.Received, false)
 	for _, ev := range events {
 		c.emit(ev)
 	}
 	return h, err
+}
+
+// checkSender refuses a PreKey message whose identity key is not the one
+// trusted for peer (a first contact, or a changed key) but is the one
+// trusted for another contact: the relay chooses the sender name it
+// shows, and nothing in a PreKey message binds it, so it could present
+// alice's first message as one from "carol". ok is false, with the event
+// to report, for such a message.
+func (c *Client) checkSender(ctx context.Context, peer string, env relay.Envelope) (ev Event, ok bool, err error) {
+	pm, err := wire.ParsePreKeySignalMessage(env.Body)
+	if err != nil {
+		return Event{}, true, nil // decrypt reports it
+	}
+	info, err := c.acct.Identity(ctx, c.addr(peer))
+	if err != nil {
+		return Event{}, false, err
+	}
+	if info != nil && bytes.Equal(info.Key, pm.IdentityKey) {
+		return Event{}, true, nil
+	}
+	owner, err := c.keyOwner(ctx, peer, pm.IdentityKey)
+	if err != nil || owner == "" {
+		return Event{}, err == nil, err
+	}
+	return Event{Kind: EventFailed, Peer: peer, Err: &SenderMismatchError{Claimed: peer, Owner: owner}, RelayID: env.ID}, false, nil
 }
 
 // decrypt is handle's body. released is set for a held message that
@@ -411,15 +447,26 @@ func messageFault(err error) bool {
 }
 
 // hold keeps a PreKey message from an identity the user has not accepted,
-// records that identity as pending and reports the change.
+// records that identity as pending and reports the change. A message
+// with yet another new key, while one is pending, is refused with an
+// *IdentityConflictError and the pending key stays: the user may be
+// comparing its safety number.
 func (c *Client) hold(ctx context.Context, peer, relayID string, typ uint8, body []byte, received time.Time) (Event, error) {
 	pm, err := wire.ParsePreKeySignalMessage(body)
 	if err != nil {
 		return Event{Kind: EventFailed, Peer: peer, Err: session.ErrInvalidMessage, RelayID: relayID}, nil
 	}
-	full := false
+	full, conflict := false, false
 	err = c.store.Update(ctx, func(tx keystore.Tx) error {
-		full = false
+		full, conflict = false, false
+		cur, err := pendingTx(tx, peer)
+		if err != nil {
+			return err
+		}
+		if cur != nil && !bytes.Equal(cur, pm.IdentityKey) {
+			conflict = true
+			return nil
+		}
 		keys, err := tx.List(spaceHeld, peer+"/")
 		if err != nil {
 			return err
@@ -443,6 +490,9 @@ func (c *Client) hold(ctx context.Context, peer, relayID string, typ uint8, body
 	})
 	if err != nil {
 		return Event{}, err
+	}
+	if conflict {
+		return Event{Kind: EventFailed, Peer: peer, Err: &IdentityConflictError{Peer: peer}, RelayID: relayID}, nil
 	}
 	if full {
 		return Event{Kind: EventFailed, Peer: peer, Err: ErrTooManyHeld, RelayID: relayID}, nil

@@ -1,7 +1,6 @@
 package chat
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -148,14 +147,13 @@ func (c *Client) startSession(ctx context.Context, peer string) error {
 }
 
 // setPending records key as peer's changed identity, awaiting the user's
-// decision.
+// decision, unless a changed identity is pending already: the first one
+// stays, so that the safety number the user compares cannot change under
+// them.
 func (c *Client) setPending(ctx context.Context, peer string, key []byte) error {
 	return c.store.Update(ctx, func(tx keystore.Tx) error {
-		old, err := tx.Get(spacePending, peer)
-		if err == nil && bytes.Equal(old, key) {
-			return nil
-		}
-		if err != nil && !errors.Is(err, keystore.ErrNotFound) {
+		old, err := pendingTx(tx, peer)
+		if err != nil || old != nil {
 			return err
 		}
 		return tx.Put(spacePending, peer, key)
