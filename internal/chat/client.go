@@ -169,6 +169,9 @@ func (c *Client) open(ctx context.Context, passphrase []byte) error {
 	if got := c.acct.Address(); got != c.self {
 		return fmt.Errorf("chat: store holds the account %s, not %s", got, c.self)
 	}
+	if err := pruneHandled(ctx, c.store, time.Now().Add(-handledKeep)); err != nil {
+		return err
+	}
 	ra := relay.Address{Name: c.name, DeviceID: DeviceID}
 	if c.cfg.Transport != nil {
 		c.rc = c.cfg.Transport(ra, c.acct)

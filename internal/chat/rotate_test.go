@@ -63,3 +63,34 @@ func TestSignedPreKeyRotation(t *testing.T) {
 		t.Fatalf("bob received %q", got)
 	}
 }
+
+// TestPruneHandled: records of handled relay envelopes expire.
+func TestPruneHandled(t *testing.T) {
+	ctx := context.Background()
+	r := newRelay(t)
+	bob := openClient(t, r, t.TempDir(), "bob", true)
+	old := binary.AppendUvarint(nil, uint64(time.Now().Add(-handledKeep-time.Hour).UnixMilli()))
+	recent := binary.AppendUvarint(nil, uint64(time.Now().UnixMilli()))
+	if err := bob.store.Update(ctx, func(tx keystore.Tx) error {
+		if err := tx.Put(spaceRelay, "old", old); err != nil {
+			return err
+		}
+		return tx.Put(spaceRelay, "recent", recent)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pruneHandled(ctx, bob.store, time.Now().Add(-handledKeep)); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	if err := bob.store.View(ctx, func(tx keystore.Tx) error {
+		var err error
+		keys, err = tx.List(spaceRelay, "")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0] != "recent" {
+		t.Fatalf("after pruning: %q", keys)
+	}
+}

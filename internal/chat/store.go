@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -279,4 +280,33 @@ func parseHeld(v []byte) (*heldEnvelope, error) {
 	h.received = int64(recv & (1<<62 - 1))
 	h.body = append([]byte(nil), rest(v, 2+uvarintSize(recv)+uvarintSize(uint64(len(h.relayID)))+len(h.relayID))...)
 	return h, nil
+}
+
+// handledKeep is how long the ids of handled relay envelopes are kept to
+// recognise re-deliveries. The relay deletes a message once it is acked, so
+// only a message whose ack was lost comes back; a month covers any outage.
+const handledKeep = 30 * 24 * time.Hour
+
+// pruneHandled deletes the handled-envelope records older than cutoff, so
+// that the record does not grow with every message ever received.
+func pruneHandled(ctx context.Context, st keystore.Store, cutoff time.Time) error {
+	return st.Update(ctx, func(tx keystore.Tx) error {
+		keys, err := tx.List(spaceRelay, "")
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			v, err := tx.Get(spaceRelay, k)
+			if err != nil {
+				return err
+			}
+			ms, n := binary.Uvarint(v)
+			if n <= 0 || int64(ms) < cutoff.UnixMilli() {
+				if err := tx.Delete(spaceRelay, k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
