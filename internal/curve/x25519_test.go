@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -132,6 +133,23 @@ func TestGenerateKeyRandFailure(t *testing.T) {
 	assert.Nil(t, priv)
 }
 
+// TestRFC7748 checks section 6.1's key pairs and shared secret through
+// NewPrivateKey, PublicKey and ECDH.
+func TestRFC7748(t *testing.T) {
+	alice, err := NewPrivateKey(mustHex(rfcAlicePriv))
+	require.NoError(t, err)
+	bob, err := NewPrivateKey(mustHex(rfcBobPriv))
+	require.NoError(t, err)
+	require.Equal(t, rfcAlicePublic, hex.EncodeToString(alice.PublicKey().Bytes()[1:]))
+	require.Equal(t, rfcBobPublic, hex.EncodeToString(bob.PublicKey().Bytes()[1:]))
+	s1, err := alice.ECDH(bob.PublicKey())
+	require.NoError(t, err)
+	s2, err := bob.ECDH(alice.PublicKey())
+	require.NoError(t, err)
+	require.Equal(t, rfcShared, hex.EncodeToString(s1))
+	require.Equal(t, s1, s2)
+}
+
 // TestPrivateKeyNotPrinted: no fmt verb shows private key bytes, whether the
 // key is printed directly, by value, or inside other values.
 func TestPrivateKeyNotPrinted(t *testing.T) {
@@ -181,11 +199,19 @@ func TestPrivateKeyNotPrinted(t *testing.T) {
 // FuzzParsePublicKey: ParsePublicKey never panics, accepts exactly the 33-byte
 // 0x05 forms, and re-encodes what it accepts byte for byte.
 func FuzzParsePublicKey(f *testing.F) {
-	for _, v := range loadVectors[x25519Vector](f, "x25519.json") {
-		f.Add(serialized(v.Peer))
+	// Generated keys and the edge cases of the u-coordinate: 0, 1, p-1, p,
+	// p+1, 2^255-1, each with and without the top bit. (The published
+	// vectors seed FuzzPublicKeyFromVectors.)
+	for i := range 8 {
+		k, err := NewPrivateKey(stream(fmt.Sprint("fuzz seed ", i), 32))
+		require.NoError(f, err)
+		f.Add(k.PublicKey().Bytes())
 	}
-	for _, v := range loadVectors[canonicalVector](f, "canonical.json") {
-		f.Add(serialized(v.U))
+	for _, n := range []*big.Int{big.NewInt(0), big.NewInt(1), new(big.Int).Sub(bigP, big.NewInt(1)), bigP,
+		new(big.Int).Add(bigP, big.NewInt(1)), new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(1))} {
+		u := leBytes(n)
+		f.Add(serialized(u))
+		f.Add(serialized(withTopBit(u)))
 	}
 	f.Add([]byte{})
 	f.Add([]byte{DjbType})
