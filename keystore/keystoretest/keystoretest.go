@@ -115,7 +115,7 @@ var groups = []struct {
 	{"List", []check{
 		{"Sorted", testListSorted},
 		{"Prefix", testListPrefix},
-		{"PrefixMetacharacters", testListPrefixMetacharacters},
+		{"PrefixWildcards", testListPrefixWildcards},
 		{"EmptySpace", testListEmptySpace},
 	}},
 	{"Spaces", []check{

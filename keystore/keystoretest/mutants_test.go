@@ -33,7 +33,7 @@ var mutants = []struct {
 	{"deleteMissingErrs", deleteMissingErrs, "Delete/Missing"},
 	{"listUnsorted", listUnsorted, "List/Sorted"},
 	{"listIgnoresPrefix", listIgnoresPrefix, "List/Prefix"},
-	{"listLike", listLike, "List/PrefixMetacharacters"},
+	{"listLike", listLike, "List/PrefixWildcards"},
 	{"listMissingSpace", listMissingSpace, "List/EmptySpace"},
 	{"ignoreSpace", ignoreSpace, "Spaces/Independent"},
 	{"flatKeys", flatKeys, "Spaces/NoCollision"},

@@ -167,7 +167,7 @@ func testGetReturnsCopy(t *testing.T, s keystore.Store) {
 	// store may do by reusing or wiping the old value's memory, must not
 	// change it.
 	update(t, s, func(tx keystore.Tx) error {
-		mustPut(t, tx, "sp", "k2", []byte("XXXXX"))
+		mustPut(t, tx, "sp", "k2", []byte("vvvvv"))
 		return nil
 	})
 	update(t, s, func(tx keystore.Tx) error {
@@ -295,9 +295,9 @@ func testListPrefix(t *testing.T, s keystore.Store) {
 	})
 }
 
-// testListPrefixMetacharacters checks that a prefix is matched byte for byte,
+// testListPrefixWildcards checks that a prefix is matched byte for byte,
 // not as a LIKE, GLOB or regular-expression pattern.
-func testListPrefixMetacharacters(t *testing.T, s keystore.Store) {
+func testListPrefixWildcards(t *testing.T, s keystore.Store) {
 	keys := []string{"a%b", "a_c", "abc", "a*d", "a?e", "a[f]", `a\g`, "a.h", "aXi", "a^j", "a$k"}
 	update(t, s, func(tx keystore.Tx) error {
 		for _, k := range keys {
