@@ -1,7 +1,8 @@
-// Package wire implements the protobuf wire messages of Signal Protocol v4 as
-// libsignal 0.103 frames them (rust/protocol/src/proto/wire.proto and
-// fingerprint.proto; the facts are collected in the project's notes,
-// signal-wire.md sections 1, 2 and 13).
+// Package wire implements every wire message of Signal Protocol v4 as
+// libsignal 0.103 frames them: SignalMessage, PreKeySignalMessage, the SPQR
+// framing, the prekey bundle's publishing form and the scannable
+// fingerprint. WIRE.md, beside this file, documents them (sections 1, 2, 10
+// and 13), with every label and limit the module uses.
 //
 // Messages are encoded by hand with
 // [google.golang.org/protobuf/encoding/protowire]: there is no generated code.

@@ -13,7 +13,7 @@ const (
 )
 
 // CombinedFingerprints is the scannable form of a safety number
-// (signal-wire.md §13): the scanning version and both parties' fingerprint
+// (internal/wire/WIRE.md §13): the scanning version and both parties' fingerprint
 // contents, from the point of view of the device that shows it. It is bare
 // protobuf, with no version byte.
 type CombinedFingerprints struct {

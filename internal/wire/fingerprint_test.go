@@ -9,8 +9,7 @@ import (
 )
 
 // libsignalEncodingVector is the published CombinedFingerprints encoding from
-// libsignal's fingerprint tests (rust/protocol/src/fingerprint.rs,
-// fingerprint_encodings): version 2, local content 32×0x12, remote 32×0xBA.
+// libsignal's fingerprint test suite: version 2, local content 32×0x12, remote 32×0xBA.
 var libsignalEncodingVector = "080212220a20" + strings.Repeat("12", 32) + "1a220a20" + strings.Repeat("ba", 32)
 
 func vectorFingerprints() *CombinedFingerprints {

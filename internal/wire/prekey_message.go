@@ -2,7 +2,7 @@ package wire
 
 import "google.golang.org/protobuf/encoding/protowire"
 
-// Message versions (signal-wire.md §2). The version byte that opens every
+// Message versions (internal/wire/WIRE.md §2). The version byte that opens every
 // 1:1 message is ((messageVersion & 0xF) << 4) | CurrentVersion; readers look
 // only at the high nibble.
 const (
