@@ -1,6 +1,6 @@
 package interop
 
-// Independent, minimal knowledge of the wire format (signal-wire notes,
+// Independent, minimal knowledge of the wire format (internal/wire/WIRE.md,
 // sections 1, 6, 13), used to check messages and to tamper with them. This is
 // deliberately not Sotto code: the tests must not trust the implementation
 // under test.

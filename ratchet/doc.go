@@ -1,20 +1,53 @@
-// Package ratchet implements the Signal Protocol's message layer as libsignal
-// 0.103 speaks it: the Double Ratchet (https://signal.org/docs/specifications/doubleratchet/,
-// revision 4, the "Triple Ratchet" with SPQR), the SPQR symmetric chain that
-// salts every message key with a post-quantum chain key, and the version-4
-// SignalMessage wire format.
+// Package ratchet implements the Signal Protocol's message layer as
+// libsignal 0.103 speaks it: the Double Ratchet (The Double Ratchet
+// Algorithm, revision 3, 2025-09-26, sections 2-3), the SPQR symmetric chain
+// (section 5) whose keys salt every message key as the Triple Ratchet does
+// (section 6), and the version-4 SignalMessage wire format.
 //
 // Most applications want package session, which runs PQXDH, keeps session
-// records and calls this package. Use ratchet directly only to build a
-// different session layer.
+// records and calls the same code. Use ratchet directly to build a different
+// session layer on libsignal's message format: its API uses only the
+// standard library's types (crypto/ecdh X25519 keys) and its own.
 //
-// A State is created with NewInitiator or NewResponder from the output of
-// the key agreement, then Encrypt and Decrypt advance it. Decrypt is
-// transactional: it changes the State only when the message authenticates
-// and decrypts. States persist with MarshalBinary and UnmarshalBinary in a
-// compact versioned encoding.
+// # First calls
 //
-// Wire and KDF details (libsignal rust/protocol, signal-wire.md §5-10):
+// A State is created from the output of the key agreement: NewInitiator by
+// the party that fetched the other's prekeys, NewResponder by the other.
+// Encrypt and Decrypt then advance it; MarshalBinary and UnmarshalBinary
+// persist it in a compact, versioned encoding ("SOTR" and a version byte).
+//
+//	alice, _ := ratchet.NewInitiator(&ratchet.InitiatorParams{Keys: keys,
+//		TheirRatchetKey: bobSignedPreKey.PublicKey(), LocalIdentity: aliceID, RemoteIdentity: bobID})
+//	bob, _ := ratchet.NewResponder(&ratchet.ResponderParams{Keys: keys,
+//		OurRatchetKey: bobSignedPreKey, LocalIdentity: bobID, RemoteIdentity: aliceID})
+//	msg, _ := alice.Encrypt([]byte("hi"), nil)
+//	plaintext, _ := bob.Decrypt(msg, nil)
+//
+// # Guarantees
+//
+//   - Decrypt is transactional: it changes the State only when the message
+//     authenticates and decrypts. A forged, replayed, truncated or oversized
+//     message returns an error and leaves the State, and its encoding,
+//     byte-identical.
+//   - Encrypt advances the State before it returns: persist the State before
+//     sending the message, so that no message key is ever used twice.
+//   - What a peer can make a State store or compute is bounded by
+//     libsignal's limits: MaxForwardJump (25,000) counters ahead in one
+//     chain, MaxSkippedKeys (2,000) stored keys per chain, MaxReceiverChains
+//     (5), and the same jump and window for the SPQR chain.
+//   - Secrets never print: State and InitialKeys redact themselves under
+//     every fmt verb. A State must not be copied by assignment (go vet says
+//     so); Clone makes an independent copy.
+//
+// # Errors
+//
+// Every error Decrypt returns is caused by the message and matches one of
+// ErrMalformedMessage, ErrUnsupportedVersion, ErrAddressMismatch,
+// ErrDuplicateMessage, ErrTooFarAhead, ErrSPQR, ErrAuthentication,
+// ErrBadPadding or ErrInvalidKey (a failure of the system's random source,
+// which only a DH step draws from, is the one exception).
+//
+// # Wire and KDF details
 //
 //   - Root KDF: HKDF-SHA256(salt = root key, ikm = X25519 output,
 //     info = "WhisperRatchet") -> root key || chain key.
@@ -27,27 +60,14 @@
 //     being HMAC-SHA256(HMAC key, sender identity || recipient identity ||
 //     0x44 || protobuf) truncated to 8 bytes.
 //
-// Limits, as libsignal's: MaxForwardJump (25,000) counters ahead in one
-// chain, MaxSkippedKeys (2,000) stored keys per chain, MaxReceiverChains (5).
+// The repository's internal/wire/WIRE.md describes every wire format and
+// label in full.
 //
-// SPQR: this version implements the SPQR symmetric chain seeded from PQXDH
+// # SPQR
+//
+// This version implements the SPQR symmetric chain seeded from PQXDH
 // (chain epoch 0) and sends braid messages of type None at epoch 1; it
-// ignores the peer's braid chunks at epoch 1. libsignal accepts this, so the
-// two interoperate, but there is no post-quantum re-keying after the
-// handshake until the ML-KEM braid lands. A peer that advances the braid
-// gets ErrSPQRBraidRequired (wrapped in *SPQRError).
+// ignores the peer's braid chunks at epoch 1. libsignal accepts this, so
+// the two interoperate, but there is no post-quantum re-keying after the
+// handshake. A peer that advances the braid gets ErrSPQRBraidRequired.
 package ratchet
-
-import "fmt"
-
-// String redacts the state: it holds secrets.
-func (s State) String() string { return "ratchet.State{REDACTED}" }
-
-// GoString redacts the state.
-func (s State) GoString() string { return s.String() }
-
-// Format redacts the state under every verb.
-func (s State) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
-
-// Format redacts the keys under every verb.
-func (k InitialKeys) Format(f fmt.State, _ rune) { fmt.Fprint(f, k.String()) }

@@ -1,8 +1,8 @@
 package session
 
 import (
+	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/sotto-im/sotto/internal/binenc"
 	"github.com/sotto-im/sotto/internal/curve"
-	"github.com/sotto-im/sotto/internal/detrand"
+	"github.com/sotto-im/sotto/internal/entropy"
 	"github.com/sotto-im/sotto/keystore"
 )
 
@@ -31,22 +31,12 @@ type Account struct {
 	store          keystore.Store
 	address        Address
 	identity       *curve.PrivateKey
+	identityPublic []byte // 33 bytes, 0x05 || u
 	registrationID uint32
 
-	rand  io.Reader        // nil: crypto/rand
+	rand  io.Reader        // crypto/rand, but in the module's own tests and vectors (internal/entropy)
 	clock func() time.Time // nil: time.Now
 	keys  *keyCache        // parsed signed and Kyber prekeys
-}
-
-func init() {
-	detrand.Register(func(a *Account, r io.Reader) { a.rand = r })
-}
-
-func (a *Account) rng() io.Reader {
-	if a.rand != nil {
-		return a.rand
-	}
-	return rand.Reader
 }
 
 func (a *Account) now() time.Time {
@@ -60,10 +50,7 @@ func (a *Account) now() time.Time {
 // fresh identity key pair and registration id. It fails with
 // ErrAccountExists if the store already holds one.
 func CreateAccount(ctx context.Context, store keystore.Store, local Address) (*Account, error) {
-	return createAccount(ctx, store, local, rand.Reader)
-}
-
-func createAccount(ctx context.Context, store keystore.Store, local Address, r io.Reader) (*Account, error) {
+	r := entropy.Reader(ctx)
 	if err := local.validate(); err != nil {
 		return nil, err
 	}
@@ -77,33 +64,28 @@ func createAccount(ctx context.Context, store keystore.Store, local Address, r i
 	}
 	// libsignal's registration ids are 14-bit, 1..16380.
 	regID := uint32(binary.BigEndian.Uint16(rb[:]))%16380 + 1
+	pub := id.PublicKey().Bytes()
 	err = store.Update(ctx, func(tx keystore.Tx) error {
 		if _, err := tx.Get(spaceAccount, keyIdentity); err == nil {
 			return ErrAccountExists
 		} else if !errors.Is(err, keystore.ErrNotFound) {
 			return err
 		}
-		if err := tx.Put(spaceAccount, keyIdentity, id.Bytes()); err != nil {
-			return err
-		}
-		if err := tx.Put(spaceAccount, keyRegID, binary.AppendUvarint(nil, uint64(regID))); err != nil {
-			return err
-		}
-		return tx.Put(spaceAccount, keyAddress, marshalAddress(local))
+		v := marshalAccount(id.Bytes(), pub, regID, local)
+		defer clear(v)
+		return tx.Put(spaceAccount, keyIdentity, v)
 	})
 	if err != nil {
 		return nil, err
 	}
-	a := &Account{store: store, address: local, identity: id, registrationID: regID, keys: new(keyCache)}
-	if r != rand.Reader {
-		a.rand = r
-	}
+	a := &Account{store: store, address: local, identity: id, identityPublic: pub,
+		registrationID: regID, rand: r, keys: new(keyCache)}
 	return a, nil
 }
 
 // OpenAccount loads the account kept in store.
 func OpenAccount(ctx context.Context, store keystore.Store) (*Account, error) {
-	a := &Account{store: store, keys: new(keyCache)}
+	a := &Account{store: store, rand: entropy.Reader(ctx), keys: new(keyCache)}
 	err := store.View(ctx, func(tx keystore.Tx) error {
 		idb, err := tx.Get(spaceAccount, keyIdentity)
 		if errors.Is(err, keystore.ErrNotFound) {
@@ -112,30 +94,68 @@ func OpenAccount(ctx context.Context, store keystore.Store) (*Account, error) {
 		if err != nil {
 			return err
 		}
-		if a.identity, err = curve.NewPrivateKey(idb); err != nil {
-			return ErrMalformedRecord
+		defer clear(idb)
+		if body, ok := cutMagic(accountMagic, idb); ok {
+			return a.parseAccount(body)
 		}
-		clear(idb)
-		rb, err := tx.Get(spaceAccount, keyRegID)
-		if err != nil {
-			return err
-		}
-		r := binenc.NewReader(rb)
-		a.registrationID = r.U32()
-		if r.Err() != nil {
-			return ErrMalformedRecord
-		}
-		ab, err := tx.Get(spaceAccount, keyAddress)
-		if err != nil {
-			return err
-		}
-		a.address, err = parseAddress(ab)
-		return err
+		return a.openLegacy(tx, idb)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// The account record: "SOTa" 1 | identity private key (32) | its public key
+// (33) | registration id | device id | name (the rest).
+func marshalAccount(priv, pub []byte, regID uint32, local Address) []byte {
+	v := withMagic(accountMagic, len(priv)+len(pub)+10+len(local.Name))
+	v = append(v, priv...)
+	v = append(v, pub...)
+	v = binary.AppendUvarint(v, uint64(regID))
+	return append(v, marshalAddress(local)...)
+}
+
+func (a *Account) parseAccount(body []byte) error {
+	r := binenc.NewReader(body)
+	priv := r.Bytes(curve.PrivateKeySize)
+	pub := r.Bytes(curve.PublicKeySize)
+	a.registrationID = r.U32()
+	if r.Err() != nil {
+		return ErrMalformedRecord
+	}
+	id, err := curve.NewPrivateKey(priv)
+	if err != nil || !bytes.Equal(id.PublicKey().Bytes(), pub) {
+		return ErrMalformedRecord
+	}
+	a.identity, a.identityPublic = id, bytes.Clone(pub)
+	a.address, err = parseAddress(r.Rest())
+	return err
+}
+
+// openLegacy reads an account written before records had a magic: the raw
+// private key, and the registration id and address under keys of their own.
+func (a *Account) openLegacy(tx keystore.Tx, idb []byte) error {
+	id, err := curve.NewPrivateKey(idb)
+	if err != nil {
+		return ErrMalformedRecord
+	}
+	a.identity, a.identityPublic = id, id.PublicKey().Bytes()
+	rb, err := tx.Get(spaceAccount, keyRegID)
+	if err != nil {
+		return err
+	}
+	r := binenc.NewReader(rb)
+	a.registrationID = r.U32()
+	if r.Err() != nil {
+		return ErrMalformedRecord
+	}
+	ab, err := tx.Get(spaceAccount, keyAddress)
+	if err != nil {
+		return err
+	}
+	a.address, err = parseAddress(ab)
+	return err
 }
 
 func marshalAddress(a Address) []byte {
@@ -160,7 +180,7 @@ func (a *Account) Address() Address { return a.address }
 
 // IdentityKey returns the account's serialized identity public key (33
 // bytes), which contacts see and safety numbers are computed from.
-func (a *Account) IdentityKey() []byte { return a.identity.PublicKey().Bytes() }
+func (a *Account) IdentityKey() []byte { return bytes.Clone(a.identityPublic) }
 
 // RegistrationID returns the account's registration id.
 func (a *Account) RegistrationID() uint32 { return a.registrationID }

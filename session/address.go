@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sotto-im/sotto/ratchet"
+	"github.com/sotto-im/sotto/internal/wire"
 )
 
 // Address names one device of one user: libsignal's ProtocolAddress. Name is
@@ -70,7 +70,7 @@ func addressesField(sender, recipient Address) []byte {
 	if !ok1 || !ok2 || sender.DeviceID > 0xFF || recipient.DeviceID > 0xFF {
 		return nil
 	}
-	b := make([]byte, 0, ratchet.AddressesSize)
+	b := make([]byte, 0, wire.AddressesSize)
 	b = append(b, s[:]...)
 	b = append(b, byte(sender.DeviceID))
 	b = append(b, r[:]...)

@@ -17,10 +17,10 @@ import (
 // committed, or none is.
 func (a *Account) EncryptBatch(ctx context.Context, to Address, plaintexts [][]byte) ([]*Message, error) {
 	out := make([]*Message, 0, len(plaintexts))
-	err := a.store.Update(ctx, func(tx keystore.Tx) error {
+	err := a.update(ctx, func(t *txn) error {
 		out = out[:0]
 		for _, pt := range plaintexts {
-			m, err := a.encrypt(tx, to, pt)
+			m, err := a.encrypt(t, to, pt)
 			if err != nil {
 				return err
 			}
@@ -41,18 +41,23 @@ type Incoming struct {
 }
 
 // DecryptBatch decrypts msgs in order in one store transaction and calls fn
-// for each, with the plaintext or the message's own error. A message that
-// fails changes nothing, as with Decrypt, while the others still commit; fn
-// may write through tx (storing the messages with the session state, as
-// with DecryptWith). If fn returns an error, the whole batch is rolled back
-// and that error returned.
+// for each, with the plaintext or the message's own error (classified as
+// Decrypt's are). A message that fails changes nothing, as with Decrypt,
+// while the others still commit; fn may write through tx (storing the
+// messages with the session state, as with DecryptWith). If fn returns an
+// error, the whole batch is rolled back and that error returned. Each
+// session record is read and written once per batch.
 func (a *Account) DecryptBatch(ctx context.Context, msgs []Incoming, fn func(tx keystore.Tx, i int, plaintext []byte, err error) error) error {
 	return a.store.Update(ctx, func(tx keystore.Tx) error {
+		t := newTxn(tx)
 		for i, in := range msgs {
 			// Each message decrypts in an overlay of the transaction, so a
-			// failing one leaves no partial write behind.
+			// failing one leaves no partial write behind; session records
+			// change in t only when the message succeeds.
 			o := newOverlay(tx)
-			pt, err := a.decrypt(o, in.From, in.Message)
+			t.tx = o
+			pt, err := a.decrypt(t, in.From, in.Message)
+			t.tx = tx
 			if err == nil {
 				if err := o.apply(); err != nil {
 					return err
@@ -62,7 +67,7 @@ func (a *Account) DecryptBatch(ctx context.Context, msgs []Incoming, fn func(tx 
 				return err
 			}
 		}
-		return nil
+		return t.flush(tx)
 	})
 }
 

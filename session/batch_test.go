@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/keystore"
-	"github.com/sotto-im/sotto/ratchet"
 )
 
 func TestBatches(t *testing.T) {
@@ -46,7 +46,7 @@ func TestBatches(t *testing.T) {
 		return tx.Put("app.inbox", fmt.Sprint(i), pt)
 	}))
 	require.Len(t, errs, 2) // the tampered one, and msgs[3] a second time
-	require.ErrorIs(t, errs[1], ratchet.ErrDuplicateMessage)
+	require.ErrorIs(t, errs[1], ratchetcore.ErrDuplicateMessage)
 	require.Len(t, got, 10)
 	info, err := bob.Identity(ctx, carol.Address())
 	require.NoError(t, err)

@@ -3,10 +3,9 @@ package session
 import (
 	"errors"
 
-	"google.golang.org/protobuf/encoding/protowire"
-
 	"github.com/sotto-im/sotto/internal/curve"
 	"github.com/sotto-im/sotto/internal/kem"
+	"github.com/sotto-im/sotto/internal/wire"
 )
 
 // Bundle is the set of public keys a device publishes so that others can
@@ -41,119 +40,24 @@ var ErrInvalidBundle = errors.New("session: invalid prekey bundle")
 // verify under its identity key.
 var ErrInvalidSignature = errors.New("session: invalid prekey signature")
 
-// Field numbers of the bundle's publishing encoding.
-const (
-	bundleRegistrationID = 1 + iota
-	bundleDeviceID
-	bundlePreKeyID
-	bundlePreKey
-	bundleSignedPreKeyID
-	bundleSignedPreKey
-	bundleSignedPreKeySignature
-	bundleIdentityKey
-	bundleKyberPreKeyID
-	bundleKyberPreKey
-	bundleKyberPreKeySignature
-)
-
-// maxBundleSize bounds ParseBundle's input.
-const maxBundleSize = 4096
-
-// MarshalBinary encodes the bundle for publishing, as a protobuf message
-// with fields 1-11 in the order of the struct.
+// MarshalBinary encodes the bundle for publishing, in the protobuf form
+// documented in internal/wire/WIRE.md (fields 1-11 in the order of the
+// struct; the one-time prekey fields only when PreKey is not nil). A relay
+// stores and serves these bytes as they are.
 func (b *Bundle) MarshalBinary() ([]byte, error) {
-	var out []byte
-	u := func(n protowire.Number, v uint32) {
-		out = protowire.AppendTag(out, n, protowire.VarintType)
-		out = protowire.AppendVarint(out, uint64(v))
-	}
-	by := func(n protowire.Number, v []byte) {
-		if v == nil {
-			return
-		}
-		out = protowire.AppendTag(out, n, protowire.BytesType)
-		out = protowire.AppendBytes(out, v)
-	}
-	u(bundleRegistrationID, b.RegistrationID)
-	u(bundleDeviceID, b.DeviceID)
-	if b.PreKey != nil {
-		u(bundlePreKeyID, b.PreKeyID)
-		by(bundlePreKey, b.PreKey)
-	}
-	u(bundleSignedPreKeyID, b.SignedPreKeyID)
-	by(bundleSignedPreKey, b.SignedPreKey)
-	by(bundleSignedPreKeySignature, b.SignedPreKeySignature)
-	by(bundleIdentityKey, b.IdentityKey)
-	u(bundleKyberPreKeyID, b.KyberPreKeyID)
-	by(bundleKyberPreKey, b.KyberPreKey)
-	by(bundleKyberPreKeySignature, b.KyberPreKeySignature)
-	return out, nil
+	w := wire.Bundle(*b)
+	return w.Marshal(), nil
 }
 
 // UnmarshalBinary decodes a bundle written by MarshalBinary. It checks the
-// encoding and the key sizes, not the signatures (ProcessBundle does).
+// encoding and the key sizes, not the signatures (ProcessBundle does), and
+// returns ErrInvalidBundle for any defect, leaving b unchanged.
 func (b *Bundle) UnmarshalBinary(data []byte) error {
-	if len(data) > maxBundleSize {
+	w, err := wire.ParseBundle(data)
+	if err != nil {
 		return ErrInvalidBundle
 	}
-	var n Bundle
-	for len(data) > 0 {
-		num, typ, l := protowire.ConsumeTag(data)
-		if l < 0 {
-			return ErrInvalidBundle
-		}
-		data = data[l:]
-		switch typ {
-		case protowire.VarintType:
-			v, l := protowire.ConsumeVarint(data)
-			if l < 0 || v > 0xFFFFFFFF {
-				return ErrInvalidBundle
-			}
-			data = data[l:]
-			switch num {
-			case bundleRegistrationID:
-				n.RegistrationID = uint32(v)
-			case bundleDeviceID:
-				n.DeviceID = uint32(v)
-			case bundlePreKeyID:
-				n.PreKeyID = uint32(v)
-			case bundleSignedPreKeyID:
-				n.SignedPreKeyID = uint32(v)
-			case bundleKyberPreKeyID:
-				n.KyberPreKeyID = uint32(v)
-			}
-		case protowire.BytesType:
-			v, l := protowire.ConsumeBytes(data)
-			if l < 0 {
-				return ErrInvalidBundle
-			}
-			data = data[l:]
-			v = append([]byte(nil), v...)
-			switch num {
-			case bundlePreKey:
-				n.PreKey = v
-			case bundleSignedPreKey:
-				n.SignedPreKey = v
-			case bundleSignedPreKeySignature:
-				n.SignedPreKeySignature = v
-			case bundleIdentityKey:
-				n.IdentityKey = v
-			case bundleKyberPreKey:
-				n.KyberPreKey = v
-			case bundleKyberPreKeySignature:
-				n.KyberPreKeySignature = v
-			}
-		default:
-			l := protowire.ConsumeFieldValue(num, typ, data)
-			if l < 0 {
-				return ErrInvalidBundle
-			}
-			data = data[l:]
-		}
-	}
-	if n.PreKey == nil && n.PreKeyID != 0 {
-		return ErrInvalidBundle // an id without its one-time prekey
-	}
+	n := Bundle(*w)
 	if _, err := n.parse(); err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/sotto-im/sotto/internal/wire"
 )
 
-// Safety numbers (signal-wire.md §13): each party's identity key and stable
+// Safety numbers (internal/wire/WIRE.md §13): each party's identity key and stable
 // identifier are hashed into a fingerprint; two devices that compute the same
 // pair of fingerprints are talking to each other without a key substitution.
 

@@ -11,9 +11,8 @@ import (
 	"github.com/sotto-im/sotto/internal/curve"
 )
 
-// Published libsignal safety-number vectors: the tests of
-// rust/protocol/src/fingerprint.rs in github.com/signalapp/libsignal (the same
-// values as libsignal-protocol-java's NumericFingerprintGeneratorTest), with
+// Published libsignal safety-number vectors (the same values as
+// libsignal-protocol-java's NumericFingerprintGeneratorTest), with
 // 5200 iterations and E.164 stable identifiers.
 const (
 	vectorAliceIdentity = "0506863bc66d02b40d27b8d49ca7c09e9239236f9d7d25d6fcca5ce13c7064d868"

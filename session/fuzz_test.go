@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sotto-im/sotto/internal/detrand"
+	"github.com/sotto-im/sotto/internal/entropy"
 	"github.com/sotto-im/sotto/keystore"
 	"github.com/sotto-im/sotto/keystore/memory"
 )
@@ -29,9 +31,10 @@ var carolAddr = Address{Name: "PNI:1c1b3d4e-82e2-4a6f-9f3c-6f0d7c1f5e2a", Device
 func detParty(t testing.TB, addr Address, label string) *party {
 	t.Helper()
 	st := memory.New()
-	a, err := createAccount(context.Background(), st, addr, detrand.New("sotto session fuzz account "+label))
+	ctx := entropy.WithReader(context.Background(), detrand.New("sotto session fuzz account "+label))
+	a, err := CreateAccount(ctx, st, addr)
 	require.NoError(t, err)
-	require.NoError(t, detrand.SetReader(a, detrand.New("sotto session fuzz rand "+label)))
+	a.rand = detrand.New("sotto session fuzz rand " + label)
 	a.clock = func() time.Time { return fuzzEpoch }
 	return &party{Account: a, store: st}
 }
@@ -53,7 +56,7 @@ func restore(t testing.TB, p *party, snap map[string]string, label string) *part
 	}))
 	a := *p.Account
 	a.store = st
-	require.NoError(t, detrand.SetReader(&a, detrand.New("sotto session fuzz restore "+label)))
+	a.rand = detrand.New("sotto session fuzz restore " + label)
 	return &party{Account: &a, store: st}
 }
 
@@ -151,14 +154,31 @@ func checkDecrypt(t testing.TB, bob *party, start map[string]string, from Addres
 	ctx := context.Background()
 	b := restore(t, bob, start, "decrypt")
 	if _, err := b.Decrypt(ctx, from, m); err != nil {
+		requireMessageClass(t, err)
 		require.Equal(t, start, snapshot(t, b.store), "failed Decrypt (%v) changed the store", err)
 		return false
 	}
 	after := snapshot(t, b.store)
 	_, err := b.Decrypt(ctx, from, m)
 	require.Error(t, err, "the same message decrypted twice")
+	requireMessageClass(t, err)
 	require.Equal(t, after, snapshot(t, b.store), "failed Decrypt (%v) changed the store", err)
 	return true
+}
+
+// requireMessageClass fails unless err, from decrypting a message with a
+// healthy store, is in one of the error contract's two message classes: a
+// fault of the message, or an identity to hold. Anything else would be
+// taken for a local fault and retried forever.
+func requireMessageClass(t testing.TB, err error) {
+	t.Helper()
+	inv, untrusted := errors.Is(err, ErrInvalidMessage), errors.Is(err, ErrUntrustedIdentity)
+	require.True(t, inv != untrusted, "error %q is in neither message class (or both)", err)
+	if untrusted {
+		var u *UntrustedIdentityError
+		require.ErrorAs(t, err, &u)
+		require.Len(t, u.Key, 33)
+	}
 }
 
 // FuzzDecryptPreKey feeds arbitrary PreKey message bodies, claimed to come

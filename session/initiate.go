@@ -3,13 +3,17 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/sotto-im/sotto/internal/curve"
-	"github.com/sotto-im/sotto/internal/detrand"
-	"github.com/sotto-im/sotto/internal/kem"
+	"github.com/sotto-im/sotto/internal/pqxdh"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/keystore"
-	"github.com/sotto-im/sotto/ratchet"
 )
+
+// errLowOrderBundle is the error for a bundle with a key of low order: it
+// matches ErrInvalidBundle and ErrInvalidKeyAgreement.
+var errLowOrderBundle = fmt.Errorf("%w: %w", ErrInvalidBundle, ErrInvalidKeyAgreement)
 
 // ProcessBundle starts a session with remote from its published bundle
 // (PQXDH as initiator). It verifies both prekey signatures, applies trust on
@@ -33,27 +37,33 @@ func (a *Account) ProcessBundle(ctx context.Context, remote Address, b *Bundle) 
 		if err != nil {
 			return err
 		}
-		keys, ct, err := pqxdhInitiate(&pqxdhInitiatorInput{
-			ourIdentity:        a.identity,
-			ourBase:            base,
-			theirIdentity:      p.identity,
-			theirSignedPreKey:  p.signedPreKey,
-			theirOneTimePreKey: p.preKey,
-			theirKyberPreKey:   p.kyberPreKey,
+		keys, ct, err := pqxdh.Initiate(&pqxdh.InitiatorInput{
+			OurIdentity:        a.identity,
+			OurBase:            base,
+			TheirIdentity:      p.identity,
+			TheirSignedPreKey:  p.signedPreKey,
+			TheirOneTimePreKey: p.preKey,
+			TheirKyberPreKey:   p.kyberPreKey,
 		}, a.rng())
+		if errors.Is(err, pqxdh.ErrInvalidKeyAgreement) {
+			// A correctly signed bundle with a low-order key.
+			return errLowOrderBundle
+		}
 		if err != nil {
 			return err
 		}
 		defer keys.Wipe()
-		params := &ratchet.InitiatorParams{
+		params := &ratchetcore.InitiatorParams{
 			Keys:            keys,
 			TheirRatchetKey: p.signedPreKey,
 			LocalIdentity:   a.identity.PublicKey(),
 			RemoteIdentity:  p.identity,
 		}
-		a.deterministic(params)
-		st, err := ratchet.NewInitiator(params)
+		st, err := ratchetcore.NewInitiator(params, a.rng())
 		params.Keys.Wipe()
+		if errors.Is(err, ratchetcore.ErrInvalidKey) {
+			return errLowOrderBundle
+		}
 		if err != nil {
 			return err
 		}
@@ -82,60 +92,4 @@ func (a *Account) ProcessBundle(ctx context.Context, remote Address, b *Bundle) 
 		rec.current = s
 		return saveRecord(tx, remote, rec)
 	})
-}
-
-// deterministic hands the account's injected randomness, if any, to a
-// ratchet value (only in-module tests and vector generation inject any).
-func (a *Account) deterministic(target any) {
-	if a.rand != nil {
-		if err := detrand.SetReader(target, a.rand); err != nil {
-			panic(err)
-		}
-	}
-}
-
-// respond runs PQXDH as responder for a PreKey message and returns the new
-// session's ratchet state, or an error without changing the store.
-func (a *Account) respond(tx keystore.Tx, pm *preKeyMessage) (*ratchet.State, *kyberPreKeyRecord, error) {
-	spk, err := a.loadSignedPreKey(tx, pm.signedPreKeyID)
-	if err != nil {
-		return nil, nil, err
-	}
-	kyber, err := a.loadKyberPreKey(tx, pm.kyberPreKeyID)
-	if err != nil {
-		return nil, nil, err
-	}
-	var opk *curve.PrivateKey
-	if pm.hasPreKeyID {
-		if opk, err = loadPreKey(tx, pm.preKeyID); err != nil {
-			return nil, nil, err
-		}
-	}
-	keys, err := pqxdhRespond(&pqxdhResponderInput{
-		ourIdentity:      a.identity,
-		ourSignedPreKey:  spk.key,
-		ourOneTimePreKey: opk,
-		ourKyberPreKey:   kyber.key,
-		theirIdentity:    pm.identity,
-		theirBase:        pm.base,
-		kyberCiphertext:  pm.kyberCiphertext,
-	})
-	if errors.Is(err, kem.ErrInvalidCiphertext) {
-		return nil, nil, ErrInvalidMessage
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	defer keys.Wipe()
-	st, err := ratchet.NewResponder(&ratchet.ResponderParams{
-		Keys:           keys,
-		OurRatchetKey:  spk.key,
-		LocalIdentity:  a.identity.PublicKey(),
-		RemoteIdentity: pm.identity,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	a.deterministic(st)
-	return st, kyber, nil
 }

@@ -71,7 +71,8 @@ func (a *Account) GeneratePreKeys(ctx context.Context, firstID uint32, count int
 				return err
 			}
 			pub := k.PublicKey().Bytes()
-			if err := tx.Put(spacePreKey, idKey(id), append(k.Bytes(), pub...)); err != nil {
+			v := append(withMagic(preKeyMagic, curve.PrivateKeySize+curve.PublicKeySize), k.Bytes()...)
+			if err := tx.Put(spacePreKey, idKey(id), append(v, pub...)); err != nil {
 				return err
 			}
 			out = append(out, PreKey{ID: id, PublicKey: pub})
@@ -106,7 +107,7 @@ func (a *Account) GenerateSignedPreKey(ctx context.Context, id uint32) (*SignedP
 			return err
 		}
 		now := a.now()
-		var v []byte
+		v := withMagic(signedPreKeyMagic, curve.PrivateKeySize+curve.PublicKeySize+curve.SignatureSize+10)
 		v = append(v, k.Bytes()...)
 		v = append(v, pub...)
 		v = append(v, sig...)
@@ -150,7 +151,7 @@ func (a *Account) GenerateKyberPreKeys(ctx context.Context, firstID uint32, coun
 			if err != nil {
 				return err
 			}
-			var v []byte
+			v := withMagic(kyberPreKeyMagic, 1+kem.SecretKeySize+curve.SignatureSize+10)
 			if lastResort {
 				v = append(v, 1)
 			} else {
@@ -193,7 +194,7 @@ func (a *Account) PreKeyCounts(ctx context.Context) (ec, kyber int, err error) {
 			if err != nil {
 				return err
 			}
-			if len(v) > 0 && v[0] == 0 {
+			if lastResort, ok := kyberPreKeyLastResort(v); ok && !lastResort {
 				kyber++
 			}
 		}
@@ -313,18 +314,30 @@ func (a *Account) Bundle(ctx context.Context, preKeyID, signedPreKeyID, kyberPre
 	return b, nil
 }
 
+// loadPreKey loads one-time EC prekey id. An unknown id is the message's
+// fault: the PreKey message names a key this account does not have.
 func loadPreKey(tx keystore.Tx, id uint32) (*curve.PrivateKey, error) {
 	v, err := tx.Get(spacePreKey, idKey(id))
 	if errors.Is(err, keystore.ErrNotFound) {
-		return nil, fmt.Errorf("%w: one-time prekey %d", ErrUnknownPreKey, id)
+		return nil, invalid(fmt.Errorf("%w: one-time prekey %d", ErrUnknownPreKey, id))
 	}
 	if err != nil {
 		return nil, err
 	}
-	if len(v) != curve.PrivateKeySize+curve.PublicKeySize {
+	defer clear(v)
+	body, ok := cutMagic(preKeyMagic, v)
+	if !ok {
+		body = v // the format before records had a magic
+	}
+	if len(body) != curve.PrivateKeySize+curve.PublicKeySize {
 		return nil, ErrMalformedRecord
 	}
-	return curve.NewPrivateKey(v[:curve.PrivateKeySize])
+	return curve.NewPrivateKey(body[:curve.PrivateKeySize])
+}
+
+// deletePreKey removes a used one-time EC prekey.
+func (a *Account) deletePreKey(tx keystore.Tx, id uint32) error {
+	return tx.Delete(spacePreKey, idKey(id))
 }
 
 type signedPreKeyRecord struct {
@@ -334,36 +347,48 @@ type signedPreKeyRecord struct {
 	created int64
 }
 
+func (r *signedPreKeyRecord) wipe() {
+	if r.key != nil {
+		r.key.Wipe()
+	}
+}
+
 func parseSignedPreKey(v []byte) (*signedPreKeyRecord, error) {
 	const fixed = curve.PrivateKeySize + curve.PublicKeySize + curve.SignatureSize
-	if len(v) <= fixed {
+	body, ok := cutMagic(signedPreKeyMagic, v)
+	if !ok {
+		body = v
+	}
+	if len(body) <= fixed {
 		return nil, ErrMalformedRecord
 	}
-	k, err := curve.NewPrivateKey(v[:curve.PrivateKeySize])
+	k, err := curve.NewPrivateKey(body[:curve.PrivateKeySize])
 	if err != nil {
 		return nil, ErrMalformedRecord
 	}
-	ts, n := binary.Varint(v[fixed:])
-	if n <= 0 || fixed+n != len(v) {
+	ts, n := binary.Varint(body[fixed:])
+	if n <= 0 || fixed+n != len(body) {
 		return nil, ErrMalformedRecord
 	}
 	return &signedPreKeyRecord{
 		key:     k,
-		pub:     v[curve.PrivateKeySize : curve.PrivateKeySize+curve.PublicKeySize],
-		sig:     v[curve.PrivateKeySize+curve.PublicKeySize : fixed],
+		pub:     bytes.Clone(body[curve.PrivateKeySize : curve.PrivateKeySize+curve.PublicKeySize]),
+		sig:     bytes.Clone(body[curve.PrivateKeySize+curve.PublicKeySize : fixed]),
 		created: ts,
 	}, nil
 }
 
+// loadSignedPreKey loads signed prekey id through the key cache.
 func (a *Account) loadSignedPreKey(tx keystore.Tx, id uint32) (*signedPreKeyRecord, error) {
 	v, err := tx.Get(spaceSignedPreKey, idKey(id))
 	if errors.Is(err, keystore.ErrNotFound) {
-		return nil, fmt.Errorf("%w: signed prekey %d", ErrUnknownPreKey, id)
+		return nil, invalid(fmt.Errorf("%w: signed prekey %d", ErrUnknownPreKey, id))
 	}
 	if err != nil {
 		return nil, err
 	}
-	r, err := a.keys.get(v, func(v []byte) (any, error) { return parseSignedPreKey(v) })
+	defer clear(v)
+	r, err := a.keys.get(v, true, func(v []byte) (wipeable, error) { return parseSignedPreKey(v) })
 	if err != nil {
 		return nil, err
 	}
@@ -377,31 +402,61 @@ type kyberPreKeyRecord struct {
 	created    int64
 }
 
+func (r *kyberPreKeyRecord) wipe() {
+	if r.key != nil {
+		r.key.Wipe()
+	}
+}
+
+// kyberPreKeyLastResort reads the last-resort flag of a stored Kyber prekey
+// without parsing the key.
+func kyberPreKeyLastResort(v []byte) (lastResort, ok bool) {
+	body, ok := cutMagic(kyberPreKeyMagic, v)
+	if !ok {
+		body = v
+	}
+	if len(body) == 0 || body[0] > 1 {
+		return false, false
+	}
+	return body[0] == 1, true
+}
+
 func parseKyberPreKey(v []byte) (*kyberPreKeyRecord, error) {
 	const fixed = 1 + kem.SecretKeySize + curve.SignatureSize
-	if len(v) <= fixed || v[0] > 1 {
+	body, ok := cutMagic(kyberPreKeyMagic, v)
+	if !ok {
+		body = v
+	}
+	if len(body) <= fixed || body[0] > 1 {
 		return nil, ErrMalformedRecord
 	}
-	k, err := kem.ParsePrivateKey(v[1 : 1+kem.SecretKeySize])
+	k, err := kem.ParsePrivateKey(body[1 : 1+kem.SecretKeySize])
 	if err != nil {
 		return nil, ErrMalformedRecord
 	}
-	ts, n := binary.Varint(v[fixed:])
-	if n <= 0 || fixed+n != len(v) {
+	ts, n := binary.Varint(body[fixed:])
+	if n <= 0 || fixed+n != len(body) {
 		return nil, ErrMalformedRecord
 	}
-	return &kyberPreKeyRecord{key: k, sig: v[1+kem.SecretKeySize : fixed], lastResort: v[0] == 1, created: ts}, nil
+	return &kyberPreKeyRecord{key: k, sig: bytes.Clone(body[1+kem.SecretKeySize : fixed]), lastResort: body[0] == 1, created: ts}, nil
 }
 
+// loadKyberPreKey loads Kyber prekey id. Last-resort keys go through the
+// key cache; one-time keys, used once, do not, and the caller wipes them.
 func (a *Account) loadKyberPreKey(tx keystore.Tx, id uint32) (*kyberPreKeyRecord, error) {
 	v, err := tx.Get(spaceKyberPreKey, idKey(id))
 	if errors.Is(err, keystore.ErrNotFound) {
-		return nil, fmt.Errorf("%w: Kyber prekey %d", ErrUnknownPreKey, id)
+		return nil, invalid(fmt.Errorf("%w: Kyber prekey %d", ErrUnknownPreKey, id))
 	}
 	if err != nil {
 		return nil, err
 	}
-	r, err := a.keys.get(v, func(v []byte) (any, error) { return parseKyberPreKey(v) })
+	defer clear(v)
+	lastResort, ok := kyberPreKeyLastResort(v)
+	if !ok {
+		return nil, ErrMalformedRecord
+	}
+	r, err := a.keys.get(v, lastResort, func(v []byte) (wipeable, error) { return parseKyberPreKey(v) })
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +472,7 @@ func markKyberPreKeyUsed(tx keystore.Tx, k *kyberPreKeyRecord, kyberID, signedID
 	}
 	key := fmt.Sprintf("%08x.%08x.%x", kyberID, signedID, baseKey)
 	if _, err := tx.Get(spaceKyberUsed, key); err == nil {
-		return ErrKyberPreKeyReused
+		return invalid(ErrKyberPreKeyReused)
 	} else if !errors.Is(err, keystore.ErrNotFound) {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/sotto-im/sotto/internal/binenc"
 	"github.com/sotto-im/sotto/internal/curve"
 	"github.com/sotto-im/sotto/internal/kem"
-	"github.com/sotto-im/sotto/ratchet"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 )
 
 // Limits of session records, libsignal's.
@@ -29,7 +29,7 @@ var ErrMalformedRecord = errors.New("session: malformed stored record")
 // sessionState is one session: the ratchet plus what Sesame and PQXDH need
 // around it.
 type sessionState struct {
-	ratchet              *ratchet.State
+	ratchet              *ratchetcore.State
 	aliceBaseKey         [curve.PublicKeySize]byte // identifies the session in PreKey messages
 	remoteRegistrationID uint32
 	localRegistrationID  uint32
@@ -54,7 +54,20 @@ type pendingPreKey struct {
 // and archived ones, newest first, kept serialized until needed.
 type record struct {
 	current  *sessionState
-	previous [][]byte
+	previous [][]byte // alias raw, or are copies made by archiveCurrent
+	raw      []byte   // the stored bytes it was parsed from
+}
+
+// wipe clears the record's secrets: the current session and the
+// serialized ones.
+func (r *record) wipe() {
+	if r.current != nil {
+		r.current.ratchet.Wipe()
+	}
+	for _, p := range r.previous {
+		clear(p)
+	}
+	clear(r.raw)
 }
 
 // archiveCurrent moves the current session to the front of the archive.
@@ -77,6 +90,20 @@ func (r *record) archiveCurrent() {
 	r.current = nil
 }
 
+// has reports whether the current session or an archived one satisfies
+// match. Archived sessions that do not parse are skipped.
+func (r *record) has(match func(*sessionState) bool) bool {
+	if r.current != nil && match(r.current) {
+		return true
+	}
+	for _, b := range r.previous {
+		if s, err := parseSessionState(b); err == nil && match(s) {
+			return true
+		}
+	}
+	return false
+}
+
 // promote makes archived session i current, archiving the current one.
 func (r *record) promote(i int, s *sessionState) {
 	r.previous = append(r.previous[:i:i], r.previous[i+1:]...)
@@ -93,22 +120,27 @@ func (r *record) promote(i int, s *sessionState) {
 const (
 	recordMagic  = "SOTS"
 	sessionMagic = "SOTs"
-	formatV1     = 1
 
 	flagPending  = 1 << 0
 	flagPreKeyID = 1 << 1
 )
 
 func (r *record) marshal() []byte {
-	var b []byte
+	size := len(recordMagic) + 1 + 10
+	if r.current != nil {
+		size += r.current.sizeHint() + 4
+	}
+	for _, p := range r.previous {
+		size += len(p) + 4
+	}
+	b := make([]byte, 0, size)
 	b = append(b, recordMagic...)
 	b = append(b, formatV1)
-	var cur []byte
-	if r.current != nil {
-		cur = r.current.marshal()
+	if r.current == nil {
+		b = binary.AppendUvarint(b, 0)
+	} else {
+		b = appendLenPrefixed(b, r.current.sizeHint(), r.current.appendTo)
 	}
-	b = binary.AppendUvarint(b, uint64(len(cur)))
-	b = append(b, cur...)
 	b = binary.AppendUvarint(b, uint64(len(r.previous)))
 	for _, p := range r.previous {
 		b = binary.AppendUvarint(b, uint64(len(p)))
@@ -147,12 +179,36 @@ func parseRecord(b []byte) (*record, error) {
 	return r, nil
 }
 
-func (s *sessionState) marshal() []byte {
-	st, err := s.ratchet.MarshalBinary()
-	if err != nil {
-		panic("session: " + err.Error())
+// appendLenPrefixed appends a uvarint length and what add appends, without
+// an intermediate buffer: it reserves the length's bytes from hint and moves
+// the body only when the hint was wrong.
+func appendLenPrefixed(b []byte, hint int, add func([]byte) []byte) []byte {
+	var tmp [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(tmp[:], uint64(hint))
+	start := len(b)
+	b = append(b, make([]byte, n)...)
+	b = add(b)
+	body := len(b) - start - n
+	if m := binary.PutUvarint(tmp[:], uint64(body)); m != n {
+		// The hint's length prefix was of another size: shift the body.
+		moved := append([]byte(nil), b[start+n:]...)
+		b = binary.AppendUvarint(b[:start], uint64(body))
+		return append(b, moved...)
 	}
-	var b []byte
+	binary.PutUvarint(b[start:start+n], uint64(body))
+	return b
+}
+
+// sizeHint estimates the encoded size of s.
+func (s *sessionState) sizeHint() int {
+	return 64 + 1700 + s.ratchet.SizeHint()
+}
+
+func (s *sessionState) marshal() []byte {
+	return s.appendTo(make([]byte, 0, s.sizeHint()))
+}
+
+func (s *sessionState) appendTo(b []byte) []byte {
 	b = append(b, sessionMagic...)
 	b = append(b, formatV1)
 	var flags byte
@@ -175,9 +231,13 @@ func (s *sessionState) marshal() []byte {
 		b = append(b, p.baseKey[:]...)
 		b = binary.AppendVarint(b, p.timestamp)
 	}
-	b = binary.AppendUvarint(b, uint64(len(st)))
-	b = append(b, st...)
-	clear(st)
+	b = appendLenPrefixed(b, s.ratchet.SizeHint(), func(b []byte) []byte {
+		b, err := s.ratchet.AppendBinary(b)
+		if err != nil {
+			panic("session: " + err.Error())
+		}
+		return b
+	})
 	return b
 }
 
@@ -209,7 +269,7 @@ func parseSessionState(b []byte) (*sessionState, error) {
 	if !rd.Done() {
 		return nil, ErrMalformedRecord
 	}
-	s.ratchet = new(ratchet.State)
+	s.ratchet = new(ratchetcore.State)
 	if err := s.ratchet.UnmarshalBinary(st); err != nil {
 		return nil, ErrMalformedRecord
 	}

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sotto-im/sotto/internal/curve"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/internal/wire"
 	"github.com/sotto-im/sotto/keystore"
 	"github.com/sotto-im/sotto/keystore/memory"
-	"github.com/sotto-im/sotto/ratchet"
 )
 
 // Rules of the package not covered by session_test.go: prekey rotation and
@@ -58,12 +58,12 @@ func currentBaseKey(t testing.TB, p *party, remote Address) (current []byte, arc
 
 // parsePreKey returns the wire form of a PreKey message and its inner
 // SignalMessage.
-func parsePreKey(t testing.TB, m *Message) (*wire.PreKeySignalMessage, *ratchet.SignalMessage) {
+func parsePreKey(t testing.TB, m *Message) (*wire.PreKeySignalMessage, *ratchetcore.Message) {
 	t.Helper()
 	require.Equal(t, MessagePreKey, m.Type)
 	w, err := wire.ParsePreKeySignalMessage(m.Body)
 	require.NoError(t, err)
-	inner, err := ratchet.ParseSignalMessage(w.Message)
+	inner, err := ratchetcore.ParseMessage(w.Message)
 	require.NoError(t, err)
 	return w, inner
 }
@@ -247,7 +247,7 @@ func TestAddressesField(t *testing.T) {
 	want = append(want, 1, 0x00)
 	want = append(want, uuidBytes(t, bobACI)...)
 	want = append(want, 2)
-	require.Len(t, want, ratchet.AddressesSize)
+	require.Len(t, want, ratchetcore.AddressesSize)
 	require.Equal(t, want, inner.Addresses)
 
 	// Bob decrypting as if from another of Alice's devices (same identity,
@@ -256,21 +256,21 @@ func TestAddressesField(t *testing.T) {
 	require.NoError(t, bob.TrustIdentity(ctx, otherDevice, alice.IdentityKey()))
 	before := snapshot(t, bob.store)
 	_, err := bob.Decrypt(ctx, otherDevice, m)
-	require.ErrorIs(t, err, ratchet.ErrAddressMismatch)
+	require.ErrorIs(t, err, ratchetcore.ErrAddressMismatch)
 	require.Equal(t, before, snapshot(t, bob.store))
 	// Nor can a name that is not a service id receive a bound message.
 	plain := Address{Name: "alice", DeviceID: 1}
 	require.NoError(t, bob.TrustIdentity(ctx, plain, alice.IdentityKey()))
 	before = snapshot(t, bob.store)
 	_, err = bob.Decrypt(ctx, plain, m)
-	require.ErrorIs(t, err, ratchet.ErrAddressMismatch)
+	require.ErrorIs(t, err, ratchetcore.ErrAddressMismatch)
 	require.Equal(t, before, snapshot(t, bob.store))
 	recv(t, bob, alice, m, "bound to both addresses")
 
 	// Once Bob answers, messages are Whisper messages without the field.
 	r := send(t, bob, alice, "answer")
 	require.Equal(t, MessageWhisper, r.Type)
-	sm, err := ratchet.ParseSignalMessage(r.Body)
+	sm, err := ratchetcore.ParseMessage(r.Body)
 	require.NoError(t, err)
 	require.Nil(t, sm.Addresses)
 	recv(t, alice, bob, r, "answer")

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sotto-im/sotto/internal/curve"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/keystore"
 	"github.com/sotto-im/sotto/keystore/memory"
-	"github.com/sotto-im/sotto/ratchet"
 )
 
 const (
@@ -207,7 +207,7 @@ func TestFailuresLeaveStoreUnchanged(t *testing.T) {
 	require.Equal(t, before, snapshot(t, bob.store))
 	recv(t, bob, alice, m, "whisper")
 	_, err = bob.Decrypt(ctx, alice.Address(), m)
-	require.ErrorIs(t, err, ratchet.ErrDuplicateMessage)
+	require.ErrorIs(t, err, ratchetcore.ErrDuplicateMessage)
 }
 
 func TestIdentityChange(t *testing.T) {
@@ -383,7 +383,7 @@ func TestDecryptWithCommitsOnlyIfHandled(t *testing.T) {
 		return err
 	}))
 	_, err = bob.Decrypt(ctx, aliceAddr, m)
-	require.ErrorIs(t, err, ratchet.ErrDuplicateMessage)
+	require.ErrorIs(t, err, ratchetcore.ErrDuplicateMessage)
 }
 
 func TestSignChallenge(t *testing.T) {
@@ -421,18 +421,42 @@ func TestEncryptWithCommitsOnlyIfQueued(t *testing.T) {
 	ctx := context.Background()
 	before := snapshot(t, alice.store)
 	errFull := fmt.Errorf("outbox full")
-	err := alice.EncryptWith(ctx, bobAddr, []byte("lost?"), func(tx keystore.Tx, m *Message) error {
-		require.NoError(t, tx.Put("app.outbox", "1", m.Body))
-		return errFull
+	m, err := alice.EncryptWith(ctx, bobAddr, []byte("lost?"), func(tx keystore.Tx) (string, string, error) {
+		require.NoError(t, tx.Put("app.outbox", "1", []byte("meta")))
+		return "", "", errFull
 	})
 	require.ErrorIs(t, err, errFull)
+	require.Nil(t, m)
 	require.Equal(t, before, snapshot(t, alice.store), "nothing commits when the app's write fails")
-	var queued *Message
-	require.NoError(t, alice.EncryptWith(ctx, bobAddr, []byte("queued"), func(tx keystore.Tx, m *Message) error {
-		queued = m
-		return tx.Put("app.outbox", "1", m.Body)
+	queued, err := alice.EncryptWith(ctx, bobAddr, []byte("queued"), func(tx keystore.Tx) (string, string, error) {
+		return "app.outbox", "1", tx.Put("app.meta", "1", []byte("to bob"))
+	})
+	require.NoError(t, err)
+	// The stored copy is the returned message.
+	var stored Message
+	require.NoError(t, alice.store.View(ctx, func(tx keystore.Tx) error {
+		v, err := tx.Get("app.outbox", "1")
+		if err != nil {
+			return err
+		}
+		return stored.UnmarshalBinary(v)
 	}))
-	recv(t, bob, alice, queued, "queued")
+	require.Equal(t, *queued, stored)
+	recv(t, bob, alice, &stored, "queued")
 	// The next message uses the next key: the queued one was committed.
 	recv(t, bob, alice, send(t, alice, bob, "next"), "next")
+}
+
+func TestMessageStoredForm(t *testing.T) {
+	m := &Message{Type: MessagePreKey, Body: []byte("body")}
+	b, err := m.MarshalBinary()
+	require.NoError(t, err)
+	require.Equal(t, "SOTm\x01\x03body", string(b))
+	var got Message
+	require.NoError(t, got.UnmarshalBinary(b))
+	require.Equal(t, *m, got)
+	for _, bad := range []string{"", "SOTm", "SOTm\x02\x03x", "SOTm\x01\x07x", "XOTm\x01\x03x"} {
+		require.ErrorIs(t, got.UnmarshalBinary([]byte(bad)), ErrMalformedRecord, "%q", bad)
+	}
+	require.Equal(t, *m, got, "a failed decode leaves the message unchanged")
 }

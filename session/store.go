@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -42,7 +43,7 @@ type counters struct {
 }
 
 func (c *counters) marshal() []byte {
-	var b []byte
+	b := withMagic(countersMagic, 25)
 	for _, v := range []uint32{c.nextPreKeyID, c.nextSignedPreKeyID, c.nextKyberPreKeyID, c.currentSigned, c.currentLastResort} {
 		b = binary.AppendUvarint(b, uint64(v))
 	}
@@ -57,12 +58,22 @@ func loadCounters(tx keystore.Tx) (*counters, error) {
 	if err != nil {
 		return nil, err
 	}
+	if body, ok := cutMagic(countersMagic, b); ok {
+		if c, ok := parseCounters(body); ok {
+			return c, nil
+		}
+	}
+	// The format before records had a magic.
+	if c, ok := parseCounters(b); ok {
+		return c, nil
+	}
+	return nil, ErrMalformedRecord
+}
+
+func parseCounters(b []byte) (*counters, bool) {
 	r := binenc.NewReader(b)
 	c := &counters{r.U32(), r.U32(), r.U32(), r.U32(), r.U32()}
-	if !r.Done() {
-		return nil, ErrMalformedRecord
-	}
-	return c, nil
+	return c, r.Done()
 }
 
 func (c *counters) save(tx keystore.Tx) error { return tx.Put(spaceAccount, keyCounters, c.marshal()) }
@@ -102,9 +113,87 @@ func loadRecord(tx keystore.Tx, addr Address) (*record, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseRecord(b)
+	r, err := parseRecord(b)
+	if err != nil {
+		clear(b)
+		return nil, err
+	}
+	r.raw = b
+	return r, nil
 }
 
 func saveRecord(tx keystore.Tx, addr Address, r *record) error {
-	return tx.Put(spaceSession, addr.String(), r.marshal())
+	b := r.marshal()
+	defer clear(b)
+	return tx.Put(spaceSession, addr.String(), b)
+}
+
+// txn is one store transaction as session's operations see it: records are
+// loaded and parsed once per transaction, however many messages use them,
+// and written once, by flush, when every operation of the transaction has
+// succeeded.
+type txn struct {
+	tx      keystore.Tx
+	records map[Address]*cachedRecord
+}
+
+type cachedRecord struct {
+	rec   *record
+	dirty bool
+}
+
+func newTxn(tx keystore.Tx) *txn { return &txn{tx: tx} }
+
+// record returns addr's record, loading it on first use.
+func (t *txn) record(addr Address) (*record, error) {
+	if c, ok := t.records[addr]; ok {
+		return c.rec, nil
+	}
+	r, err := loadRecord(t.tx, addr)
+	if err != nil {
+		return nil, err
+	}
+	if t.records == nil {
+		t.records = map[Address]*cachedRecord{}
+	}
+	t.records[addr] = &cachedRecord{rec: r}
+	return r, nil
+}
+
+// dirty marks addr's record as changed.
+func (t *txn) dirty(addr Address) { t.records[addr].dirty = true }
+
+// flush writes the changed records through tx.
+func (t *txn) flush(tx keystore.Tx) error {
+	for addr, c := range t.records {
+		if c.dirty {
+			if err := saveRecord(tx, addr, c.rec); err != nil {
+				return err
+			}
+			c.dirty = false
+		}
+	}
+	return nil
+}
+
+// update runs fn in one store transaction and writes the records it changed
+// before the commit. Secrets of the records it loaded are wiped afterwards.
+func (a *Account) update(ctx context.Context, fn func(t *txn) error) error {
+	a.keys.inUse.RLock()
+	defer a.keys.inUse.RUnlock()
+	return a.store.Update(ctx, func(tx keystore.Tx) error {
+		t := newTxn(tx)
+		defer t.wipe()
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flush(tx)
+	})
+}
+
+// wipe clears the loaded records' secrets.
+func (t *txn) wipe() {
+	for _, c := range t.records {
+		c.rec.wipe()
+	}
 }

@@ -20,10 +20,21 @@ import (
 // marked verified after the users compared safety numbers; a new key is
 // never verified.
 
-// UntrustedIdentityError reports that the identity key for Address differs
-// from the one stored for it.
+// UntrustedIdentityError reports that the identity key Address presented —
+// in a PreKey message, a bundle or the session being used — differs from the
+// one trusted for it. It carries what an application shows the user: the
+// new key and the safety number computed with it. If the user accepts,
+// TrustIdentity(ctx, e.Address, e.Key) trusts exactly that key; the message
+// can then be decrypted again.
 type UntrustedIdentityError struct {
 	Address Address
+	// Key is the identity key presented (33 bytes, 0x05 || u).
+	Key []byte
+	// Trusted is the key trusted until now.
+	Trusted []byte
+	// SafetyNumber is the safety number between this account and Key, for
+	// the users to compare before accepting it.
+	SafetyNumber *Fingerprint
 }
 
 func (e *UntrustedIdentityError) Error() string {
@@ -48,6 +59,8 @@ type IdentityInfo struct {
 
 const identityFlagVerified = 1
 
+// An identity record: "SOTi" 1 | key (33) | flags (1) | first seen (varint
+// Unix seconds).
 func loadIdentity(tx keystore.Tx, addr Address) (*IdentityInfo, error) {
 	v, err := tx.Get(spaceIdentity, addr.String())
 	if errors.Is(err, keystore.ErrNotFound) {
@@ -55,6 +68,9 @@ func loadIdentity(tx keystore.Tx, addr Address) (*IdentityInfo, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if body, ok := cutMagic(identityMagic, v); ok {
+		v = body
 	}
 	if len(v) < curve.PublicKeySize+2 {
 		return nil, ErrMalformedRecord
@@ -71,7 +87,7 @@ func loadIdentity(tx keystore.Tx, addr Address) (*IdentityInfo, error) {
 }
 
 func saveIdentity(tx keystore.Tx, addr Address, info *IdentityInfo) error {
-	v := append([]byte(nil), info.Key...)
+	v := append(withMagic(identityMagic, curve.PublicKeySize+11), info.Key...)
 	var flags byte
 	if info.Verified {
 		flags |= identityFlagVerified
@@ -92,9 +108,20 @@ func (a *Account) checkIdentity(tx keystore.Tx, addr Address, key []byte) error 
 		return saveIdentity(tx, addr, &IdentityInfo{Key: key, FirstSeen: a.now()})
 	}
 	if !bytes.Equal(info.Key, key) {
-		return &UntrustedIdentityError{Address: addr}
+		return a.untrusted(addr, key, info.Key)
 	}
 	return nil
+}
+
+// untrusted builds the error for key presented by addr where trusted is
+// trusted.
+func (a *Account) untrusted(addr Address, key, trusted []byte) error {
+	e := &UntrustedIdentityError{Address: addr, Key: bytes.Clone(key), Trusted: bytes.Clone(trusted)}
+	if _, err := curve.ParsePublicKey(key); err == nil {
+		e.SafetyNumber, _ = NewFingerprint(DefaultFingerprintIterations, FingerprintVersion,
+			stableID(a.address.Name), a.identityPublic, stableID(addr.Name), key)
+	}
+	return e
 }
 
 // Identity returns what the account trusts as addr's identity, or nil if it
@@ -146,8 +173,11 @@ func (a *Account) SetVerified(ctx context.Context, addr Address, key []byte, ver
 		if err != nil {
 			return err
 		}
-		if info == nil || !bytes.Equal(info.Key, key) {
-			return &UntrustedIdentityError{Address: addr}
+		if info == nil {
+			return a.untrusted(addr, key, nil)
+		}
+		if !bytes.Equal(info.Key, key) {
+			return a.untrusted(addr, key, info.Key)
 		}
 		info.Verified = verified
 		return saveIdentity(tx, addr, info)

@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"io"
 	"slices"
 
-	"github.com/sotto-im/sotto/internal/vectorgen"
-	"github.com/sotto-im/sotto/keystore"
+	"github.com/sotto-im/sotto/internal/entropy"
 	"github.com/sotto-im/sotto/keystore/memory"
 	"github.com/sotto-im/sotto/session"
 )
@@ -45,16 +43,6 @@ func (f *feed) load(parts ...[]byte) { f.b = slices.Concat(parts...) }
 // before the MAC check rejects the message, and the draw is then discarded.
 var filler = bytes.Repeat([]byte{0x5a}, 32)
 
-// createAccountFunc is the deterministic account constructor that session
-// registers with internal/vectorgen as "session.createAccount": it draws the
-// identity private key (32 bytes), then two bytes b that make the
-// registration id BE16(b) % 16380 + 1, from r, and keeps r as the account's
-// randomness.
-type createAccountFunc = func(context.Context, keystore.Store, session.Address, io.Reader) (*session.Account, error)
-
-// hookCreateAccount is the name session registers createAccount under.
-const hookCreateAccount = "session.createAccount"
-
 // newAccount returns an account for p in a fresh memory store, with p's
 // identity key and registration id, drawing its randomness from f.
 func newAccount(ctx context.Context, p *party, f *feed) (*session.Account, error) {
@@ -63,15 +51,12 @@ func newAccount(ctx context.Context, p *party, f *feed) (*session.Account, error
 	}
 	addr := session.Address{Name: p.Address.Name, DeviceID: p.Address.DeviceID}
 	st := memory.New()
-	create, ok, err := vectorgen.Lookup[createAccountFunc](hookCreateAccount)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, errorf("session does not register %q", hookCreateAccount)
-	}
+	// session.CreateAccount, given f through internal/entropy, draws the
+	// identity private key (32 bytes), then two bytes b that make the
+	// registration id BE16(b) % 16380 + 1, and keeps f as the account's
+	// randomness.
 	f.load(p.IdentityPrivate, binary.BigEndian.AppendUint16(nil, uint16(p.RegistrationID-1)))
-	a, err := create(ctx, st, addr, f)
+	a, err := session.CreateAccount(entropy.WithReader(ctx, f), st, addr)
 	if err != nil {
 		return nil, errorf("creating the account: %v", err)
 	}

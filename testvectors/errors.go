@@ -6,8 +6,8 @@ import (
 
 	"github.com/sotto-im/sotto/internal/curve"
 	"github.com/sotto-im/sotto/internal/kem"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/internal/wire"
-	"github.com/sotto-im/sotto/ratchet"
 	"github.com/sotto-im/sotto/session"
 )
 
@@ -51,16 +51,14 @@ func classesOf(err error) []string {
 			out = append(out, classes...)
 		}
 	}
-	add(ratchet.ErrAuthentication, classAuthentication)
-	add(ratchet.ErrDuplicateMessage, classDuplicate)
-	add(ratchet.ErrTooFarAhead, classTooFarAhead)
-	add(ratchet.ErrUnsupportedVersion, classUnsupportedVersion)
-	add(ratchet.ErrBadPadding, classBadPadding)
-	add(ratchet.ErrMalformedMessage, classMalformed)
-	add(ratchet.ErrAddressMismatch, classAddressMismatch)
-	if _, ok := errors.AsType[*ratchet.SPQRError](err); ok {
-		out = append(out, classSPQR)
-	}
+	add(ratchetcore.ErrAuthentication, classAuthentication)
+	add(ratchetcore.ErrDuplicateMessage, classDuplicate)
+	add(ratchetcore.ErrTooFarAhead, classTooFarAhead)
+	add(ratchetcore.ErrUnsupportedVersion, classUnsupportedVersion)
+	add(ratchetcore.ErrBadPadding, classBadPadding)
+	add(ratchetcore.ErrMalformedMessage, classMalformed)
+	add(ratchetcore.ErrAddressMismatch, classAddressMismatch)
+	add(ratchetcore.ErrSPQR, classSPQR)
 	add(curve.ErrInvalidPublicKey, classInvalidKey)
 	add(curve.ErrInvalidPrivateKey, classInvalidKey)
 	add(curve.ErrInvalidKeyAgreement, classInvalidKeyAgreement)
@@ -71,7 +69,12 @@ func classesOf(err error) []string {
 	add(wire.ErrLegacyVersion, classUnsupportedVersion)
 	add(wire.ErrUnsupportedVersion, classUnsupportedVersion)
 	add(wire.ErrUnknownVersion, classUnsupportedVersion)
-	add(session.ErrInvalidMessage, classMalformed, classInvalidKey, classInvalidCiphertext)
+	add(session.ErrMalformedPreKeyMessage, classMalformed)
+	add(session.ErrUnknownMessageType, classMalformed)
+	add(session.ErrInvalidKey, classInvalidKey)
+	add(session.ErrInvalidKeyAgreement, classInvalidKeyAgreement)
+	add(session.ErrInvalidKyberCiphertext, classInvalidCiphertext)
+	add(ratchetcore.ErrInvalidKey, classInvalidKeyAgreement)
 	add(session.ErrInvalidBundle, classMalformed, classInvalidKey)
 	add(session.ErrInvalidSignature, classInvalidSignature)
 	add(session.ErrUnknownPreKey, classUnknownPreKey)

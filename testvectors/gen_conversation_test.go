@@ -13,7 +13,7 @@ import (
 	"slices"
 
 	"github.com/sotto-im/sotto/internal/curve"
-	"github.com/sotto-im/sotto/ratchet"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 )
 
 // convGen builds one conversation group.
@@ -142,7 +142,7 @@ func (c *convGen) deliver(id, comment string, res caseResult, fl ...string) {
 			if to == "alice" {
 				who, next = &c.g.Alice, c.rp.aNext
 			}
-			their := must(ratchet.ParseSignalMessage(innerOrSelf(m))).RatchetKey
+			their := must(ratchetcore.ParseMessage(innerOrSelf(m))).RatchetPublicKey()
 			c.senders[to].dhStep(their, must(curve.NewPrivateKey(who.RatchetPrivates[next-1])))
 			fl = append(fl, "DHStep")
 		}
@@ -161,7 +161,7 @@ func (c *convGen) deliver(id, comment string, res caseResult, fl ...string) {
 
 // flipCiphertextBit flips a bit in a SignalMessage's ciphertext.
 func flipCiphertextBit(b []byte) []byte {
-	ct := must(ratchet.ParseSignalMessage(b)).Ciphertext
+	ct := must(ratchetcore.ParseMessage(b)).Ciphertext
 	return flipBit(b, bytes.Index(b, ct)+len(ct)-1, 0x01)
 }
 

@@ -15,8 +15,9 @@ import (
 	"github.com/sotto-im/sotto/session"
 )
 
-// libsignal's published safety-number vectors: rust/protocol/src/fingerprint.rs
-// tests (the values of libsignal-protocol-java's NumericFingerprintGeneratorTest).
+// libsignal's published safety-number vectors (the values of
+// libsignal-protocol-java's NumericFingerprintGeneratorTest); srcFingerprint
+// records where the vector file says they come from.
 const (
 	srcFingerprint            = "signalapp/libsignal rust/protocol/src/fingerprint.rs tests (libsignal-protocol-java NumericFingerprintGeneratorTest)"
 	fpAliceIdentity           = "0506863bc66d02b40d27b8d49ca7c09e9239236f9d7d25d6fcca5ce13c7064d868"

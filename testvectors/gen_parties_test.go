@@ -12,8 +12,8 @@ import (
 
 	"github.com/sotto-im/sotto/internal/curve"
 	"github.com/sotto-im/sotto/internal/kem"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/internal/wire"
-	"github.com/sotto-im/sotto/ratchet"
 )
 
 // genAddress returns a service-id address with a UUID drawn from the label.
@@ -101,7 +101,7 @@ func bundleOf(p *party, deviceID uint32) bundle {
 type agreement struct {
 	ct, ss []byte
 	out    *specPQXDH
-	keys   ratchet.InitialKeys
+	keys   ratchetcore.InitialKeys
 }
 
 func agree(alice, bob *party) *agreement {
@@ -136,7 +136,7 @@ type specSender struct {
 
 // newInitiatorSender is Alice's sender right after PQXDH: KDF_RK over DH of
 // her first ratchet key and Bob's signed prekey.
-func newInitiatorSender(keys ratchet.InitialKeys, ratchet0 *curve.PrivateKey, spk *curve.PublicKey, local, remote []byte) *specSender {
+func newInitiatorSender(keys ratchetcore.InitialKeys, ratchet0 *curve.PrivateKey, spk *curve.PublicKey, local, remote []byte) *specSender {
 	root, ck := specKDFRK(keys.Root[:], must(specDH(ratchet0, spk)))
 	_, a2b, _ := specSPQRStart(keys.SPQR[:])
 	return &specSender{root: root, ck: ck, priv: ratchet0, spqrStart: a2b, local: local, remote: remote}
@@ -144,7 +144,7 @@ func newInitiatorSender(keys ratchet.InitialKeys, ratchet0 *curve.PrivateKey, sp
 
 // newResponderSender is Bob's sender: the PQXDH chain key on his signed
 // prekey.
-func newResponderSender(keys ratchet.InitialKeys, spk *curve.PrivateKey, local, remote []byte) *specSender {
+func newResponderSender(keys ratchetcore.InitialKeys, spk *curve.PrivateKey, local, remote []byte) *specSender {
 	_, _, b2a := specSPQRStart(keys.SPQR[:])
 	return &specSender{root: keys.Root[:], ck: keys.Chain[:], priv: spk, spqrStart: b2a, local: local, remote: remote}
 }

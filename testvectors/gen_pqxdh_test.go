@@ -14,8 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/sotto-im/sotto/internal/curve"
-	"github.com/sotto-im/sotto/internal/detrand"
-	"github.com/sotto-im/sotto/ratchet"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 )
 
 // pqxdhCase builds a valid case: initiator label -> everything Alice sends.
@@ -25,14 +24,13 @@ func pqxdhCase(resp *party, b *bundle, label, comment string, plaintext []byte, 
 	a := agree(&alice, resp)
 
 	// Sotto's ratchet, its ratchet key drawn from a stream of the listed key.
-	params := &ratchet.InitiatorParams{
+	params := &ratchetcore.InitiatorParams{
 		Keys:            a.keys,
 		TheirRatchetKey: must(curve.ParsePublicKey(b.SignedPreKey)),
 		LocalIdentity:   must(curve.ParsePublicKey(alice.IdentityKey)),
 		RemoteIdentity:  must(curve.ParsePublicKey(b.IdentityKey)),
 	}
-	check(detrand.SetReader(params, bytes.NewReader(alice.RatchetPrivates[0])))
-	st := must(ratchet.NewInitiator(params))
+	st := must(ratchetcore.NewInitiator(params, bytes.NewReader(alice.RatchetPrivates[0])))
 	addrs := specAddresses(alice.Address, resp.Address)
 	inner := must(st.Encrypt(plaintext, addrs))
 

@@ -12,13 +12,12 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/sotto-im/sotto/internal/curve"
-	"github.com/sotto-im/sotto/internal/detrand"
-	"github.com/sotto-im/sotto/ratchet"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 )
 
-// libsignal's published chain-key vector (no SPQR salt): rust/protocol/src/
-// ratchet/keys.rs test_chain_key_derivation, the V3 vector of
-// libsignal-protocol-java's ChainKeyTest. The IV is not published.
+// libsignal's published chain-key vector (no SPQR salt), the V3 vector of
+// libsignal-protocol-java's ChainKeyTest; srcChainKey records its origin in
+// the vector file. The IV is not published.
 const (
 	srcChainKey         = "signalapp/libsignal rust/protocol/src/ratchet/keys.rs test_chain_key_derivation (libsignal-protocol-java ChainKeyTest V3)"
 	publishedChainKey   = "8ab72d6f4cc5ac0d387eaf463378ddb28edd07385b1cb01250c715982e7ad48f"
@@ -32,7 +31,7 @@ func genRatchet() []byte {
 	f := &vectorFile[ratchetGroup]{fileHeader: fileHeader{
 		Algorithm: algRatchet,
 		Header: []string{
-			"The Double Ratchet of libsignal 0.103 (Double Ratchet rev. 4 with the SPQR chain), HKDF-SHA256 and HMAC-SHA256 throughout.",
+			"The Double Ratchet of libsignal 0.103 (Double Ratchet revision 3 with the SPQR chain), HKDF-SHA256 and HMAC-SHA256 throughout.",
 			"RootKDF: dhOutput = X25519(ourPrivate, theirPublic); HKDF(salt = rootKey, ikm = dhOutput, info = \"WhisperRatchet\", 64) = newRootKey || chainKey.",
 			"ChainKDF: from the group's chainKey, chainKey is the key at index (index steps of next = HMAC(CK, 0x02)); messageKeySeed = HMAC(it, 0x01); nextChainKey = HMAC(it, 0x02); " +
 				"cipherKey, macKey and iv are the message keys of that index without SPQR salt (as MessageKeys; libsignal publishes cipherKey and macKey of index 0, not the IV).",
@@ -179,7 +178,7 @@ func genSignalMessageGroup() ratchetGroup {
 	senderPriv := randBytes(label+" sender ratchet", 32)
 	spkPriv := randBytes(label+" receiver ratchet", 32)
 	sender, spk := must(curve.NewPrivateKey(senderPriv)), must(curve.NewPrivateKey(spkPriv))
-	var keys ratchet.InitialKeys
+	var keys ratchetcore.InitialKeys
 	copy(keys.Root[:], randBytes(label+" root", 32))
 	copy(keys.Chain[:], randBytes(label+" chain", 32))
 	copy(keys.SPQR[:], randBytes(label+" spqr", 32))
@@ -199,9 +198,8 @@ func genSignalMessageGroup() ratchetGroup {
 
 	// Messages Sotto sends: message number n of the chain.
 	regular := func(n uint32, pt, addresses []byte, comment string, fl []string) ratchetTest {
-		params := &ratchet.InitiatorParams{Keys: keys, TheirRatchetKey: spk.PublicKey(), LocalIdentity: aliceID, RemoteIdentity: bobID}
-		check(detrand.SetReader(params, bytes.NewReader(senderPriv)))
-		st := must(ratchet.NewInitiator(params))
+		params := &ratchetcore.InitiatorParams{Keys: keys, TheirRatchetKey: spk.PublicKey(), LocalIdentity: aliceID, RemoteIdentity: bobID}
+		st := must(ratchetcore.NewInitiator(params, bytes.NewReader(senderPriv)))
 		var msg []byte
 		for i := uint32(0); i <= n; i++ {
 			if i == n {
@@ -295,7 +293,7 @@ func genSignalMessageGroup() ratchetGroup {
 	crafted("padding byte 17", flags("BadPadding"), bad, s.craft(0, craftOpts{blocks: padding([]byte{0x11})}), nil)
 	crafted("padding bytes not all equal", flags("BadPadding"), bad, s.craft(0, craftOpts{blocks: padding([]byte{0x02, 0x03, 0x03})}), nil)
 	crafted("ciphertext not whole blocks", flags("BadPadding"), bad, s.craft(0, craftOpts{plaintext: pt, rewrite: func(b []byte) []byte {
-		m := must(ratchet.ParseSignalMessage(append(slices.Clone(b), make([]byte, 8)...)))
+		m := must(ratchetcore.ParseMessage(append(slices.Clone(b), make([]byte, 8)...)))
 		return setField(b, 4, protowire.AppendBytes(nil, m.Ciphertext[:len(m.Ciphertext)-1]))
 	}}), nil)
 	crafted("empty ciphertext", flags("BadPadding"), bad, s.craft(0, craftOpts{blocks: []byte{}}), nil)
@@ -347,9 +345,8 @@ func genSignalMessageGroup() ratchetGroup {
 			continue
 		}
 		keys := keys
-		bob := must(ratchet.NewResponder(&ratchet.ResponderParams{Keys: keys, OurRatchetKey: spk, LocalIdentity: bobID, RemoteIdentity: aliceID}))
-		check(detrand.SetReader(bob, bytes.NewReader(g.ReceiverNextRatchetPrivate)))
-		got, err := bob.Decrypt(t.Message, t.Addresses)
+		bob := must(ratchetcore.NewResponder(&ratchetcore.ResponderParams{Keys: keys, OurRatchetKey: spk, LocalIdentity: bobID, RemoteIdentity: aliceID}))
+		got, err := bob.Decrypt(t.Message, t.Addresses, bytes.NewReader(g.ReceiverNextRatchetPrivate))
 		if t.Result == resultValid && (err != nil || !bytes.Equal(got, t.Plaintext)) {
 			panic(fmt.Sprintf("generator: crafted %q: Sotto: %v", t.Comment, err))
 		}

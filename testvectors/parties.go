@@ -7,10 +7,9 @@ package testvectors
 
 import (
 	"github.com/sotto-im/sotto/internal/curve"
-	"github.com/sotto-im/sotto/internal/detrand"
 	"github.com/sotto-im/sotto/internal/kem"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/internal/wire"
-	"github.com/sotto-im/sotto/ratchet"
 	"github.com/sotto-im/sotto/session"
 )
 
@@ -98,8 +97,8 @@ func parseInitiator(p *party) (*initiatorKeys, error) {
 }
 
 // initialKeys converts listed PQXDH output.
-func initialKeys(root, chain, spqr []byte) (ratchet.InitialKeys, error) {
-	var k ratchet.InitialKeys
+func initialKeys(root, chain, spqr []byte) (ratchetcore.InitialKeys, error) {
+	var k ratchetcore.InitialKeys
 	if len(root) != 32 || len(chain) != 32 || len(spqr) != 32 {
 		return k, errorf("PQXDH output keys must be 32 bytes each")
 	}
@@ -109,11 +108,11 @@ func initialKeys(root, chain, spqr []byte) (ratchet.InitialKeys, error) {
 	return k, nil
 }
 
-// newRatchetInitiator builds the initiator's ratchet.State, its sending
+// newRatchetInitiator builds the initiator's ratchetcore.State, its sending
 // ratchet key drawn from f as ratchetPrivate.
-func newRatchetInitiator(keys ratchet.InitialKeys, theirRatchetKey, local, remote []byte, ratchetPrivate []byte, f *feed) (*ratchet.State, error) {
+func newRatchetInitiator(keys ratchetcore.InitialKeys, theirRatchetKey, local, remote []byte, ratchetPrivate []byte, f *feed) (*ratchetcore.State, error) {
 	var err error
-	p := &ratchet.InitiatorParams{Keys: keys}
+	p := &ratchetcore.InitiatorParams{Keys: keys}
 	if p.TheirRatchetKey, err = curve.ParsePublicKey(theirRatchetKey); err != nil {
 		return nil, err
 	}
@@ -123,40 +122,27 @@ func newRatchetInitiator(keys ratchet.InitialKeys, theirRatchetKey, local, remot
 	if p.RemoteIdentity, err = curve.ParsePublicKey(remote); err != nil {
 		return nil, err
 	}
-	if err := detrand.SetReader(p, f); err != nil {
-		return nil, err
-	}
 	f.load(ratchetPrivate)
-	st, err := ratchet.NewInitiator(p)
+	st, err := ratchetcore.NewInitiator(p, f)
 	f.load()
 	if err != nil {
-		return nil, err
-	}
-	if err := detrand.SetReader(st, f); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-// newRatchetResponder builds the responder's ratchet.State on its signed
+// newRatchetResponder builds the responder's ratchetcore.State on its signed
 // prekey; its DH ratchet steps draw from f.
-func newRatchetResponder(keys ratchet.InitialKeys, ourRatchetKey *curve.PrivateKey, local, remote []byte, f *feed) (*ratchet.State, error) {
+func newRatchetResponder(keys ratchetcore.InitialKeys, ourRatchetKey *curve.PrivateKey, local, remote []byte) (*ratchetcore.State, error) {
 	var err error
-	p := &ratchet.ResponderParams{Keys: keys, OurRatchetKey: ourRatchetKey}
+	p := &ratchetcore.ResponderParams{Keys: keys, OurRatchetKey: ourRatchetKey}
 	if p.LocalIdentity, err = curve.ParsePublicKey(local); err != nil {
 		return nil, err
 	}
 	if p.RemoteIdentity, err = curve.ParsePublicKey(remote); err != nil {
 		return nil, err
 	}
-	st, err := ratchet.NewResponder(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := detrand.SetReader(st, f); err != nil {
-		return nil, err
-	}
-	return st, nil
+	return ratchetcore.NewResponder(p)
 }
 
 // preKeyWrapper returns the PreKey message fields the initiator sends,
@@ -180,7 +166,7 @@ func preKeyWrapper(initiator *party, b *bundle, ct, inner []byte) *wire.PreKeySi
 // by step as the PQXDH specification and libsignal order it, on Sotto's
 // parsers and ratchet: parse, check the identity and base key, find the
 // prekeys, decapsulate, agree, and decrypt the wrapped message with a new
-// ratchet.NewResponder state.
+// ratchetcore.NewResponder state.
 func respondPipeline(resp *party, body []byte, from address) ([]byte, error) {
 	pm, err := wire.ParsePreKeySignalMessage(body)
 	if err != nil {
@@ -197,7 +183,7 @@ func respondPipeline(resp *party, body []byte, from address) ([]byte, error) {
 	if !base.IsCanonical() {
 		return nil, curve.ErrInvalidPublicKey // libsignal: base keys must be canonical
 	}
-	inner, err := ratchet.ParseSignalMessage(pm.Message)
+	inner, err := ratchetcore.ParseMessage(pm.Message)
 	if err != nil {
 		return nil, err
 	}
@@ -226,12 +212,12 @@ func respondPipeline(resp *party, body []byte, from address) ([]byte, error) {
 		return nil, err
 	}
 	f := &feed{}
-	st, err := newRatchetResponder(keys, k.signedPreKey, resp.IdentityKey, pm.IdentityKey, f)
+	st, err := newRatchetResponder(keys, k.signedPreKey, resp.IdentityKey, pm.IdentityKey)
 	if err != nil {
 		return nil, err
 	}
 	f.load(nextKey(resp, 0))
-	return st.DecryptMessage(inner, specAddresses(from, resp.Address))
+	return st.DecryptMessage(inner, specAddresses(from, resp.Address), f)
 }
 
 // initiatePipeline is the initiator's processing of a bundle, step by step:

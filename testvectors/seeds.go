@@ -6,8 +6,8 @@ import (
 	"io/fs"
 	"slices"
 
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/internal/wire"
-	"github.com/sotto-im/sotto/ratchet"
 )
 
 // Seed kinds, the arguments of Seeds.
@@ -100,7 +100,7 @@ func (c *seedCollector) add(kind string, b []byte) {
 // signalMessage adds a SignalMessage and, if it parses, its SPQR message.
 func (c *seedCollector) signalMessage(b []byte) {
 	c.add(SeedSignalMessage, b)
-	if m, err := ratchet.ParseSignalMessage(b); err == nil {
+	if m, err := ratchetcore.ParseMessage(b); err == nil {
 		c.add(SeedSPQRMessage, m.PQRatchet)
 	}
 }

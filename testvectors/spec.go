@@ -2,7 +2,7 @@ package testvectors
 
 // An independent implementation of the Signal Protocol computations the
 // vectors pin down, written from the specifications (PQXDH, Double Ratchet
-// rev. 4, the SPQR chain of signal-wire.md §10) rather than from Sotto's
+// revision 3, the SPQR chain of internal/wire/WIRE.md §10) rather than from Sotto's
 // ratchet and session packages. The generator cross-checks every value Sotto
 // produces against it, and the verifier recomputes the key-schedule vectors
 // with it: what a reviewer's own implementation has to reproduce.
@@ -58,7 +58,7 @@ func specHMAC(key []byte, parts ...[]byte) []byte {
 }
 
 // specPQXDH is the PQXDH computation of one side (PQXDH §3.3 with libsignal's
-// parameters, signal-wire.md §4).
+// parameters, internal/wire/WIRE.md §4).
 type specPQXDH struct {
 	DH          [][]byte // DH1, DH2, DH3 and, with a one-time prekey, DH4
 	SecretInput []byte   // F || DH1 || DH2 || DH3 [|| DH4] || SS

@@ -5,8 +5,8 @@ import (
 	"context"
 
 	"github.com/sotto-im/sotto/internal/curve"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/internal/wire"
-	"github.com/sotto-im/sotto/ratchet"
 	"github.com/sotto-im/sotto/session"
 )
 
@@ -20,7 +20,7 @@ import (
 //
 // Each event runs on two replays that must both pass:
 //
-//   - ratchet: ratchet.State values built from the listed PQXDH output, the
+//   - ratchet: ratchetcore.State values built from the listed PQXDH output, the
 //     PreKey framing from internal/wire; every rejected message must leave
 //     the state byte-identical.
 //   - session: session.Account values built from the listed secrets, in
@@ -107,7 +107,7 @@ func runEvent(players []player, ev *conversationEvent) error {
 
 // swapAddresses turns an addresses field around (recipient, then sender).
 func swapAddresses(a []byte) []byte {
-	if len(a) != ratchet.AddressesSize {
+	if len(a) != ratchetcore.AddressesSize {
 		return nil
 	}
 	return append(bytes.Clone(a[18:]), a[:18]...)
@@ -117,9 +117,9 @@ func swapAddresses(a []byte) []byte {
 
 type ratchetPlayer struct {
 	g          *conversationGroup
-	keys       ratchet.InitialKeys
+	keys       ratchetcore.InitialKeys
 	spk        *curve.PrivateKey
-	alice, bob *ratchet.State
+	alice, bob *ratchetcore.State
 	af, bf     *feed
 	aNext      int // index of the next listed ratchet key of Alice
 	bNext      int
@@ -247,7 +247,7 @@ func (p *ratchetPlayer) deliver(ev *conversationEvent) ([]byte, error) {
 // decrypt delivers a message to a party and reports whether it made a DH
 // ratchet step (the generator uses it too, to learn what happens).
 func (p *ratchetPlayer) decrypt(to, typ string, body []byte) (pt []byte, stepped bool, err error) {
-	var st **ratchet.State
+	var st **ratchetcore.State
 	var f *feed
 	var next *int
 	var who *party
@@ -261,7 +261,7 @@ func (p *ratchetPlayer) decrypt(to, typ string, body []byte) (pt []byte, stepped
 		return nil, false, errorf("unknown party %q", to)
 	}
 
-	var m *ratchet.SignalMessage
+	var m *ratchetcore.Message
 	s := *st
 	switch typ {
 	case msgPreKey:
@@ -276,17 +276,17 @@ func (p *ratchetPlayer) decrypt(to, typ string, body []byte) (pt []byte, stepped
 		if !bytes.Equal(w.Marshal(), body) {
 			return nil, false, errorf("the PreKey message does not carry the group's PQXDH values")
 		}
-		if m, err = ratchet.ParseSignalMessage(pm.Message); err != nil {
+		if m, err = ratchetcore.ParseMessage(pm.Message); err != nil {
 			return nil, false, err
 		}
 		if s == nil { // the first PreKey message Bob accepts starts his state
-			s, err = newRatchetResponder(p.keys, p.spk, p.g.Bob.IdentityKey, p.g.Alice.IdentityKey, f)
+			s, err = newRatchetResponder(p.keys, p.spk, p.g.Bob.IdentityKey, p.g.Alice.IdentityKey)
 			if err != nil {
 				return nil, false, err
 			}
 		}
 	case msgWhisper:
-		if m, err = ratchet.ParseSignalMessage(body); err != nil {
+		if m, err = ratchetcore.ParseMessage(body); err != nil {
 			return nil, false, err
 		}
 		if s == nil {
@@ -302,7 +302,7 @@ func (p *ratchetPlayer) decrypt(to, typ string, body []byte) (pt []byte, stepped
 	}
 	oldKey := s.SenderRatchetKey().Bytes()
 	f.load(nextKey(who, *next))
-	pt, err = s.DecryptMessage(m, addrs)
+	pt, err = s.DecryptMessage(m, addrs, f)
 	f.load()
 	if err != nil {
 		after, merr := s.MarshalBinary()

@@ -4,9 +4,8 @@ import (
 	"context"
 
 	"github.com/sotto-im/sotto/internal/curve"
-	"github.com/sotto-im/sotto/internal/kem"
-	"github.com/sotto-im/sotto/internal/vectorgen"
-	"github.com/sotto-im/sotto/ratchet"
+	"github.com/sotto-im/sotto/internal/pqxdh"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/session"
 )
 
@@ -16,10 +15,10 @@ import (
 //     and SPQR keys are recomputed from the listed private keys, from both
 //     sides, by the independent implementation in spec.go (and, when session
 //     registers them, by session's own pqxdhInitiate and pqxdhRespond).
-//  2. The ratchet: ratchet.NewInitiator seeded with the listed keys must
+//  2. The ratchet: ratchetcore.NewInitiator seeded with the listed keys must
 //     produce the listed PreKey message, and the responder pipeline (wire
 //     parsing, base-key and prekey checks, decapsulation, PQXDH, then
-//     ratchet.NewResponder) must decrypt it, or reject it with the case's
+//     ratchetcore.NewResponder) must decrypt it, or reject it with the case's
 //     error class.
 //  3. The public session API: accounts built from the listed secrets must
 //     send exactly the listed PreKey message (ProcessBundle, Encrypt) and
@@ -140,59 +139,42 @@ func checkPQXDHSchedule(g *pqxdhGroup, t *pqxdhTest) error {
 	return checkPQXDHHooks(ik, rk, opkPub, t)
 }
 
-// Types of session's optional PQXDH entry points (see internal/vectorgen).
-type (
-	pqxdhInitiateFunc = func(ourIdentity, ourBase *curve.PrivateKey, theirIdentity, theirSignedPreKey,
-		theirOneTimePreKey *curve.PublicKey, theirKyberPreKey *kem.PublicKey,
-		encapsulationSeed []byte) (ratchet.InitialKeys, []byte, error)
-	pqxdhRespondFunc = func(ourIdentity, ourSignedPreKey, ourOneTimePreKey *curve.PrivateKey,
-		ourKyberPreKey *kem.PrivateKey, theirIdentity, theirBase *curve.PublicKey,
-		kyberCiphertext []byte) (ratchet.InitialKeys, error)
-)
-
-const (
-	hookPQXDHInitiate = "session.pqxdhInitiate"
-	hookPQXDHRespond  = "session.pqxdhRespond"
-)
-
-// checkPQXDHHooks runs session's own PQXDH functions when session registers
-// them; without them, steps 2 and 3 still pin session's PQXDH down through
-// the messages it sends and accepts.
+// checkPQXDHHooks runs Sotto's own PQXDH key schedule (internal/pqxdh, the
+// code session runs) on the listed keys, through its derandomized entry
+// points.
 func checkPQXDHHooks(ik *initiatorKeys, rk *responderKeys, opk *curve.PublicKey, t *pqxdhTest) error {
-	want := func(k ratchet.InitialKeys) error {
+	want := func(k ratchetcore.InitialKeys) error {
 		return first(
 			equal("session root key", k.Root[:], t.RootKey),
 			equal("session chain key", k.Chain[:], t.ChainKey),
 			equal("session SPQR key", k.SPQR[:], t.SPQRKey),
 		)
 	}
-	initiate, ok, err := vectorgen.Lookup[pqxdhInitiateFunc](hookPQXDHInitiate)
+	ct, ss, err := rk.kyber.PublicKey().EncapsulateDeterministic(t.Initiator.EncapsulationSeed)
 	if err != nil {
+		return errorf("Kyber encapsulation: %v", err)
+	}
+	keys, ct, err := pqxdh.InitiateWith(&pqxdh.InitiatorInput{OurIdentity: ik.identity, OurBase: ik.base,
+		TheirIdentity: rk.identity.PublicKey(), TheirSignedPreKey: rk.signedPreKey.PublicKey(), TheirOneTimePreKey: opk,
+		TheirKyberPreKey: rk.kyber.PublicKey()}, ct, ss)
+	clear(ss)
+	if err != nil {
+		return errorf("pqxdh.InitiateWith: %v", err)
+	}
+	if err := first(want(keys), equal("session Kyber ciphertext", ct, t.KyberCiphertext)); err != nil {
 		return err
 	}
-	if ok {
-		keys, ct, err := initiate(ik.identity, ik.base, rk.identity.PublicKey(), rk.signedPreKey.PublicKey(), opk,
-			rk.kyber.PublicKey(), t.Initiator.EncapsulationSeed)
-		if err != nil {
-			return errorf("session pqxdhInitiate: %v", err)
-		}
-		if err := first(want(keys), equal("session Kyber ciphertext", ct, t.KyberCiphertext)); err != nil {
-			return err
-		}
+	var ownOPK *curve.PrivateKey
+	if opk != nil {
+		ownOPK = rk.oneTimePreKey
 	}
-	respond, ok, err := vectorgen.Lookup[pqxdhRespondFunc](hookPQXDHRespond)
+	keys, err = pqxdh.Respond(&pqxdh.ResponderInput{OurIdentity: rk.identity, OurSignedPreKey: rk.signedPreKey,
+		OurOneTimePreKey: ownOPK, OurKyberPreKey: rk.kyber, TheirIdentity: ik.identity.PublicKey(),
+		TheirBase: ik.base.PublicKey(), KyberCiphertext: t.KyberCiphertext})
 	if err != nil {
-		return err
+		return errorf("pqxdh.Respond: %v", err)
 	}
-	if ok {
-		keys, err := respond(rk.identity, rk.signedPreKey, rk.oneTimePreKey, rk.kyber, ik.identity.PublicKey(),
-			ik.base.PublicKey(), t.KyberCiphertext)
-		if err != nil {
-			return errorf("session pqxdhRespond: %v", err)
-		}
-		return want(keys)
-	}
-	return nil
+	return want(keys)
 }
 
 // checkPQXDHRatchet: the listed keys seed ratchet states that send and

@@ -4,7 +4,7 @@ import (
 	"bytes"
 
 	"github.com/sotto-im/sotto/internal/curve"
-	"github.com/sotto-im/sotto/ratchet"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 )
 
 // ratchet.json: the Double Ratchet key schedule and the SignalMessage
@@ -13,7 +13,7 @@ import (
 // The ratchet package exposes no KDF, so the key-schedule groups (RootKDF,
 // ChainKDF, MessageKeys, SPQRChain) are recomputed with the independent
 // implementation of spec.go: the bytes any implementation must reproduce.
-// Each RootKDF and ChainKDF case is also tied to Sotto: a ratchet.State
+// Each RootKDF and ChainKDF case is also tied to Sotto: a ratchetcore.State
 // seeded with the case's inputs must send a first message that opens, under
 // the independent implementation, with exactly the keys the case lists. The
 // SignalMessage group runs through ratchet's public API end to end: the
@@ -127,7 +127,7 @@ var tieSPQRKey = make([]byte, 32)
 // with the SPQR key of the given direction and index counter+1, and that it
 // carries plaintext.
 func openFirst(msg, ck []byte, counter uint32, spqrStart []byte, plaintext []byte) error {
-	m, err := ratchet.ParseSignalMessage(msg)
+	m, err := ratchetcore.ParseMessage(msg)
 	if err != nil {
 		return errorf("Sotto's message does not parse: %v", err)
 	}
@@ -171,12 +171,12 @@ func checkRootKDF(t *ratchetTest) error {
 		return err
 	}
 
-	var keys ratchet.InitialKeys
+	var keys ratchetcore.InitialKeys
 	copy(keys.Root[:], t.RootKey)
 	copy(keys.SPQR[:], tieSPQRKey)
 	st, err := newRatchetInitiator(keys, t.TheirPublic, tieIdentity, tieIdentity, t.OurPrivate, &feed{})
 	if err := expect(&t.caseResult, err); err != nil {
-		return errorf("ratchet.NewInitiator: %v", err)
+		return errorf("ratchetcore.NewInitiator: %v", err)
 	}
 	if t.Result == resultInvalid {
 		return nil
@@ -210,13 +210,13 @@ func checkChainKDF(g *ratchetGroup, t *ratchetTest) error {
 	); err != nil {
 		return err
 	}
-	var keys ratchet.InitialKeys
+	var keys ratchetcore.InitialKeys
 	copy(keys.Chain[:], g.ChainKey)
 	copy(keys.SPQR[:], tieSPQRKey)
 	ours, _ := curve.NewPrivateKey(bytes.Repeat([]byte{0x22}, 32))
-	st, err := newRatchetResponder(keys, ours, tieIdentity, tieIdentity, &feed{})
+	st, err := newRatchetResponder(keys, ours, tieIdentity, tieIdentity)
 	if err != nil {
-		return errorf("ratchet.NewResponder: %v", err)
+		return errorf("ratchetcore.NewResponder: %v", err)
 	}
 	var msg []byte
 	for range *t.Index + 1 {
@@ -229,12 +229,12 @@ func checkChainKDF(g *ratchetGroup, t *ratchetTest) error {
 }
 
 // sessionKeys returns the group's PQXDH output.
-func (g *ratchetGroup) sessionKeys() (ratchet.InitialKeys, error) {
+func (g *ratchetGroup) sessionKeys() (ratchetcore.InitialKeys, error) {
 	return initialKeys(g.RootKey, g.ChainKey, g.SPQRKey)
 }
 
 // newReceiver returns a fresh responder State for the group and its feed.
-func (g *ratchetGroup) newReceiver() (*ratchet.State, *feed, error) {
+func (g *ratchetGroup) newReceiver() (*ratchetcore.State, *feed, error) {
 	keys, err := g.sessionKeys()
 	if err != nil {
 		return nil, nil, err
@@ -244,7 +244,7 @@ func (g *ratchetGroup) newReceiver() (*ratchet.State, *feed, error) {
 		return nil, nil, err
 	}
 	f := &feed{}
-	st, err := newRatchetResponder(keys, spk, g.ReceiverIdentity, g.SenderIdentity, f)
+	st, err := newRatchetResponder(keys, spk, g.ReceiverIdentity, g.SenderIdentity)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -305,7 +305,7 @@ func checkSignalMessage(g *ratchetGroup, t *ratchetTest) error {
 	}
 
 	// Parsing reads back every field and keeps the bytes.
-	m, err := ratchet.ParseSignalMessage(t.Message)
+	m, err := ratchetcore.ParseMessage(t.Message)
 	if err != nil {
 		return errorf("ParseSignalMessage: %v", err)
 	}
@@ -313,11 +313,11 @@ func checkSignalMessage(g *ratchetGroup, t *ratchetTest) error {
 		return errorf("parsed version %d, counter %d, previous counter %d; want 4, %d, 0", m.Version, m.Counter, m.PreviousCounter, n)
 	}
 	if err := first(
-		equal("parsed ratchet key", m.RatchetKey.Bytes(), g.SenderRatchetKey),
+		equal("parsed ratchet key", bytes.Clone(m.RatchetKey), g.SenderRatchetKey),
 		equal("parsed ciphertext", m.Ciphertext, t.Ciphertext),
 		equal("parsed SPQR message", m.PQRatchet, t.PQRatchet),
 		equal("parsed addresses", m.Addresses, t.Addresses),
-		equal("parsed message bytes", m.Bytes(), t.Message),
+		equal("parsed message bytes", m.Serialized, t.Message),
 	); err != nil {
 		return err
 	}
@@ -328,7 +328,7 @@ func checkSignalMessage(g *ratchetGroup, t *ratchetTest) error {
 		return errorf("NewResponder: %v", err)
 	}
 	f.load(g.ReceiverNextRatchetPrivate)
-	pt, err := bob.Decrypt(t.Message, t.Addresses)
+	pt, err := bob.Decrypt(t.Message, t.Addresses, f)
 	if err != nil {
 		return errorf("Decrypt: %v", err)
 	}
@@ -347,7 +347,7 @@ func checkCraftedMessage(g *ratchetGroup, t *ratchetTest) error {
 		return err
 	}
 	f.load(g.ReceiverNextRatchetPrivate)
-	pt, err := bob.Decrypt(t.Message, t.Addresses)
+	pt, err := bob.Decrypt(t.Message, t.Addresses, f)
 	if err := expect(&t.caseResult, err); err != nil {
 		return err
 	}

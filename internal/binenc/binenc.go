@@ -44,6 +44,16 @@ func (r *Reader) Bytes(n int) []byte {
 	return v
 }
 
+// Rest returns every byte left, aliasing the input, and consumes them.
+func (r *Reader) Rest() []byte {
+	if r.err != nil {
+		return nil
+	}
+	v := r.b
+	r.b = nil
+	return v
+}
+
 // Array copies the next len(dst) bytes into dst.
 func (r *Reader) Array(dst []byte) { copy(dst, r.Bytes(len(dst))) }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/sotto-im/sotto/internal/relay"
 	"github.com/sotto-im/sotto/internal/wire"
 	"github.com/sotto-im/sotto/keystore"
-	"github.com/sotto-im/sotto/ratchet"
 	"github.com/sotto-im/sotto/session"
 )
 
@@ -432,18 +431,8 @@ func (c *Client) seen(ctx context.Context, relayID string) (bool, error) {
 // fault — forged, tampered, replayed, malformed, from an unaccepted
 // identity — rather than this device's (its store, a cancelled context).
 func messageFault(err error) bool {
-	var spqr *ratchet.SPQRError
-	for _, target := range []error{
-		ratchet.ErrMalformedMessage, ratchet.ErrUnsupportedVersion, ratchet.ErrAuthentication,
-		ratchet.ErrBadPadding, ratchet.ErrDuplicateMessage, ratchet.ErrTooFarAhead, ratchet.ErrPlaintextTooLarge,
-		session.ErrNoSession, session.ErrInvalidMessage, session.ErrUnknownPreKey,
-		session.ErrKyberPreKeyReused, session.ErrUntrustedIdentity, session.ErrInvalidAddress,
-	} {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return errors.As(err, &spqr)
+	return errors.Is(err, session.ErrInvalidMessage) || errors.Is(err, session.ErrUntrustedIdentity) ||
+		errors.Is(err, session.ErrInvalidAddress)
 }
 
 // hold keeps a PreKey message from an identity the user has not accepted,

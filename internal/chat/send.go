@@ -61,11 +61,11 @@ func (c *Client) Send(ctx context.Context, peer, text string) (*Message, error) 
 	// The message enters the history and the outbox in the transaction
 	// that advances the ratchet: a crash cannot lose it after its key is
 	// spent.
-	err := c.encryptFor(ctx, peer, ct.marshal(), func(tx keystore.Tx, m *session.Message) error {
+	err := c.encryptFor(ctx, peer, ct.marshal(), func(tx keystore.Tx) (string, string, error) {
 		if err := addMessage(tx, msg, id); err != nil {
-			return err
+			return "", "", err
 		}
-		return queue(tx, &outboxEntry{to: peer, typ: uint8(m.Type), body: m.Body, msgSeq: msg.Seq})
+		return queue(tx, &outboxEntry{to: peer, msgSeq: msg.Seq})
 	})
 	if err != nil {
 		return nil, err
@@ -87,24 +87,28 @@ func (c *Client) Send(ctx context.Context, peer, text string) (*Message, error) 
 	return cur, nil
 }
 
-// queue adds e to the outbox under a fresh seq.
-func queue(tx keystore.Tx, e *outboxEntry) error {
+// queue adds e to the outbox under a fresh seq and returns where
+// session.EncryptWith stores the encrypted message beside it.
+func queue(tx keystore.Tx, e *outboxEntry) (space, key string, err error) {
 	seq, err := nextSeq(tx)
 	if err != nil {
-		return err
+		return "", "", err
 	}
-	return tx.Put(spaceOutbox, seqKey(seq), e.marshal())
+	if err := tx.Put(spaceOutbox, seqKey(seq), e.marshal()); err != nil {
+		return "", "", err
+	}
+	return spaceOutboxMessage, seqKey(seq), nil
 }
 
 // encryptFor encrypts pt for peer's current session, starting one from a
 // fetched bundle when there is none, the current one expired, or the user
 // has accepted a new identity key that the current session is not bound
 // to. store runs in the encryption's transaction (session.EncryptWith).
-func (c *Client) encryptFor(ctx context.Context, peer string, pt []byte, store func(keystore.Tx, *session.Message) error) error {
+func (c *Client) encryptFor(ctx context.Context, peer string, pt []byte, store func(keystore.Tx) (string, string, error)) error {
 	c.sessMu.Lock()
 	defer c.sessMu.Unlock()
 	addr := c.addr(peer)
-	err := c.acct.EncryptWith(ctx, addr, pt, store)
+	_, err := c.acct.EncryptWith(ctx, addr, pt, store)
 	switch {
 	case err == nil:
 		return nil
@@ -113,7 +117,8 @@ func (c *Client) encryptFor(ctx context.Context, peer string, pt []byte, store f
 		if err := c.startSession(ctx, peer); err != nil {
 			return err
 		}
-		return c.acct.EncryptWith(ctx, addr, pt, store)
+		_, err = c.acct.EncryptWith(ctx, addr, pt, store)
+		return err
 	default:
 		return err
 	}
@@ -184,6 +189,17 @@ func (c *Client) flush(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			if len(e.body) == 0 {
+				mb, err := tx.Get(spaceOutboxMessage, k)
+				if err != nil {
+					return err
+				}
+				var m session.Message
+				if err := m.UnmarshalBinary(mb); err != nil {
+					return errMalformedRecord
+				}
+				e.typ, e.body = uint8(m.Type), m.Body
+			}
 			entries = append(entries, e)
 		}
 		return nil
@@ -208,6 +224,9 @@ func (c *Client) flush(ctx context.Context) error {
 		err = c.store.Update(ctx, func(tx keystore.Tx) error {
 			msg = nil
 			if err := tx.Delete(spaceOutbox, seqKey(e.seq)); err != nil {
+				return err
+			}
+			if err := tx.Delete(spaceOutboxMessage, seqKey(e.seq)); err != nil {
 				return err
 			}
 			if e.msgSeq == 0 {
@@ -252,8 +271,8 @@ func (c *Client) queueReceipts(ctx context.Context, peer string, ids []msgID) er
 		n := min(len(ids), maxReceiptIDs)
 		ct := &content{kind: kindReceipt, receipts: ids[:n]}
 		ids = ids[n:]
-		err := c.encryptFor(ctx, peer, ct.marshal(), func(tx keystore.Tx, m *session.Message) error {
-			return queue(tx, &outboxEntry{to: peer, typ: uint8(m.Type), body: m.Body})
+		err := c.encryptFor(ctx, peer, ct.marshal(), func(tx keystore.Tx) (string, string, error) {
+			return queue(tx, &outboxEntry{to: peer})
 		})
 		if err != nil {
 			return err

@@ -16,14 +16,15 @@ import (
 // The spaces the engine keeps in the account's store, beside session's.
 // Values are versioned binary encodings (recordVersion first).
 const (
-	spaceMeta    = "chat.meta"    // keySeq: the last local sequence number
-	spaceMessage = "chat.message" // "<peer>/<seq>": a message of the history
-	spaceMsgID   = "chat.msgid"   // "<peer>/<id>": the seq of the message with that id
-	spaceRelay   = "chat.relay"   // hash of a relay envelope id: handled (value: Unix ms)
-	spaceContact = "chat.contact" // "<peer>": a contact
-	spacePending = "chat.pending" // "<peer>": an identity key seen but not trusted
-	spaceHeld    = "chat.held"    // "<peer>/<seq>": an envelope held until its identity is trusted
-	spaceOutbox  = "chat.outbox"  // "<seq>": an encrypted message waiting for the relay
+	spaceMeta          = "chat.meta"      // keySeq: the last local sequence number
+	spaceMessage       = "chat.message"   // "<peer>/<seq>": a message of the history
+	spaceMsgID         = "chat.msgid"     // "<peer>/<id>": the seq of the message with that id
+	spaceRelay         = "chat.relay"     // hash of a relay envelope id: handled (value: Unix ms)
+	spaceContact       = "chat.contact"   // "<peer>": a contact
+	spacePending       = "chat.pending"   // "<peer>": an identity key seen but not trusted
+	spaceHeld          = "chat.held"      // "<peer>/<seq>": an envelope held until its identity is trusted
+	spaceOutbox        = "chat.outbox"    // "<seq>": an outgoing message waiting for the relay
+	spaceOutboxMessage = "chat.outboxmsg" // "<seq>": its encrypted form, stored by session.EncryptWith
 
 	keySeq = "seq"
 

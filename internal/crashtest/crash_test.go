@@ -158,7 +158,7 @@ func checkInvariants(t *testing.T, dir string, acked map[string]int) {
 		if err != nil {
 			t.Fatalf("wire message does not parse: %v", err)
 		}
-		k := fmt.Sprintf("%s/%x/%d", w.from, m.RatchetKey.U(), m.Counter)
+		k := fmt.Sprintf("%s/%x/%d", w.from, m.RatchetKey().Bytes(), m.Counter())
 		keys[k]++
 	}
 	for k, n := range keys {

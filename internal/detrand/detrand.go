@@ -1,48 +1,15 @@
-// Package detrand lets Sotto's own tests and vector generator replace the
-// randomness inside the public packages with a seeded, reproducible stream.
-//
-// The public API of ratchet and session always draws from crypto/rand. Those
-// packages register, at init time, a setter for each type that holds a
-// randomness source; this package, being internal, is unreachable from
-// applications, so a deterministic stream can only be injected by code inside
-// this module. It must only be used for tests and known-answer vectors.
+// Package detrand provides seeded, reproducible byte streams for Sotto's own
+// tests and test-vector generator, which hand them to the derandomized
+// internal entry points (internal/ratchetcore's functions that take an
+// io.Reader, internal/entropy's context for session). It must only be used
+// for tests and known-answer vectors: it is a stream of predictable bytes.
 package detrand
 
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
-	"io"
 	"math/rand/v2"
-	"reflect"
-	"sync"
 )
-
-var (
-	mu      sync.RWMutex
-	setters = map[reflect.Type]func(any, io.Reader){}
-)
-
-// Register installs the setter used by SetReader for values of type *T.
-// Public packages call it from init.
-func Register[T any](set func(*T, io.Reader)) {
-	mu.Lock()
-	defer mu.Unlock()
-	setters[reflect.TypeFor[*T]()] = func(v any, r io.Reader) { set(v.(*T), r) }
-}
-
-// SetReader makes target draw its randomness from r instead of crypto/rand.
-// It returns an error if target's type has no registered setter.
-func SetReader(target any, r io.Reader) error {
-	mu.RLock()
-	set, ok := setters[reflect.TypeOf(target)]
-	mu.RUnlock()
-	if !ok {
-		return fmt.Errorf("detrand: no setter registered for %T", target)
-	}
-	set(target, r)
-	return nil
-}
 
 // Stream is a deterministic byte stream (ChaCha8) seeded from a label, so
 // that vector files can name their seed in plain text.

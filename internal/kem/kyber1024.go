@@ -235,3 +235,12 @@ var (
 	_ fmt.GoStringer = PrivateKey{}
 	_ fmt.Formatter  = PrivateKey{}
 )
+
+// Wipe clears the serialized secret key k holds and drops its unpacked
+// form: k must not be used afterwards. circl's unpacked copy of the secret
+// vector cannot be cleared from outside circl and is left to the garbage
+// collector.
+func (k *PrivateKey) Wipe() {
+	clear(k.b)
+	k.k = nil
+}

@@ -1,18 +1,22 @@
-package session
+// Package pqxdh implements the PQXDH key agreement
+// (https://signal.org/docs/specifications/pqxdh/) as libsignal 0.103 runs it
+// (internal/wire/WIRE.md §4): the X3DH Diffie-Hellman values plus a
+// Kyber1024 shared secret, hashed with one HKDF into the root key, the first
+// chain key and the SPQR authentication key.
+//
+// Package session runs it; the functions take every key as an argument, so
+// the vector generator and verifier call the same code with chosen keys.
+package pqxdh
 
 import (
+	"errors"
 	"io"
 
 	"github.com/sotto-im/sotto/internal/curve"
 	"github.com/sotto-im/sotto/internal/kdf"
 	"github.com/sotto-im/sotto/internal/kem"
-	"github.com/sotto-im/sotto/ratchet"
+	"github.com/sotto-im/sotto/internal/ratchetcore"
 )
-
-// PQXDH (https://signal.org/docs/specifications/pqxdh/) as libsignal 0.103
-// runs it (signal-wire.md §4): the X3DH DHs plus a Kyber1024 shared secret,
-// hashed with one HKDF into the root key, the first chain key and the SPQR
-// authentication key.
 
 // labelPQXDH is the HKDF info of libsignal's PQXDH: the curve, hash and KEM.
 var labelPQXDH = []byte("WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024")
@@ -24,44 +28,55 @@ var discontinuity = [32]byte{
 	0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
 }
 
-// pqxdhInitiatorInput is what the initiator (Alice) uses: her identity and
+// InitiatorInput is what the initiator (Alice) uses: her identity and
 // fresh base key, and the responder's published keys.
-type pqxdhInitiatorInput struct {
-	ourIdentity        *curve.PrivateKey
-	ourBase            *curve.PrivateKey
-	theirIdentity      *curve.PublicKey
-	theirSignedPreKey  *curve.PublicKey
-	theirOneTimePreKey *curve.PublicKey // nil without a one-time prekey
-	theirKyberPreKey   *kem.PublicKey
+type InitiatorInput struct {
+	OurIdentity        *curve.PrivateKey
+	OurBase            *curve.PrivateKey
+	TheirIdentity      *curve.PublicKey
+	TheirSignedPreKey  *curve.PublicKey
+	TheirOneTimePreKey *curve.PublicKey // nil without a one-time prekey
+	TheirKyberPreKey   *kem.PublicKey
 }
 
-// pqxdhInitiate computes
+// Errors of the agreement. Neither carries key material.
+var (
+	// ErrInvalidKeyAgreement is returned when one of the Diffie-Hellman
+	// values is all zero: a key of low order. For the initiator it is a
+	// defect of the bundle, for the responder one of the message.
+	ErrInvalidKeyAgreement = errors.New("pqxdh: invalid key agreement (low-order key)")
+	// ErrInvalidCiphertext is returned by Respond for a Kyber ciphertext
+	// that does not decapsulate.
+	ErrInvalidCiphertext = errors.New("pqxdh: invalid Kyber ciphertext")
+)
+
+// Initiate computes
 //
 //	SK = KDF(F || DH(IK_A, SPK_B) || DH(EK_A, IK_B) || DH(EK_A, SPK_B) [|| DH(EK_A, OPK_B)] || SS)
 //
 // with (CT, SS) = Encaps(PQPK_B), and returns the initial keys and CT.
-func pqxdhInitiate(in *pqxdhInitiatorInput, rand io.Reader) (ratchet.InitialKeys, []byte, error) {
-	ct, ss, err := in.theirKyberPreKey.Encapsulate(rand)
+func Initiate(in *InitiatorInput, rand io.Reader) (ratchetcore.InitialKeys, []byte, error) {
+	ct, ss, err := in.TheirKyberPreKey.Encapsulate(rand)
 	if err != nil {
-		return ratchet.InitialKeys{}, nil, err
+		return ratchetcore.InitialKeys{}, nil, err
 	}
 	defer clear(ss)
-	return pqxdhInitiateWith(in, ct, ss)
+	return InitiateWith(in, ct, ss)
 }
 
-// pqxdhInitiateWith is pqxdhInitiate with the encapsulation already done
-// (deterministic, for vectors).
-func pqxdhInitiateWith(in *pqxdhInitiatorInput, ct, ss []byte) (ratchet.InitialKeys, []byte, error) {
+// InitiateWith is Initiate with the encapsulation already done: the
+// derandomized entry point of the vector generator and verifier.
+func InitiateWith(in *InitiatorInput, ct, ss []byte) (ratchetcore.InitialKeys, []byte, error) {
 	secrets := make([]byte, 0, 32*6)
 	secrets = append(secrets, discontinuity[:]...)
 	for _, dh := range []struct {
 		priv *curve.PrivateKey
 		pub  *curve.PublicKey
 	}{
-		{in.ourIdentity, in.theirSignedPreKey},
-		{in.ourBase, in.theirIdentity},
-		{in.ourBase, in.theirSignedPreKey},
-		{in.ourBase, in.theirOneTimePreKey},
+		{in.OurIdentity, in.TheirSignedPreKey},
+		{in.OurBase, in.TheirIdentity},
+		{in.OurBase, in.TheirSignedPreKey},
+		{in.OurBase, in.TheirOneTimePreKey},
 	} {
 		if dh.pub == nil { // no one-time prekey
 			continue
@@ -69,7 +84,7 @@ func pqxdhInitiateWith(in *pqxdhInitiatorInput, ct, ss []byte) (ratchet.InitialK
 		s, err := dh.priv.ECDH(dh.pub)
 		if err != nil {
 			clear(secrets)
-			return ratchet.InitialKeys{}, nil, err
+			return ratchetcore.InitialKeys{}, nil, ErrInvalidKeyAgreement
 		}
 		secrets = append(secrets, s...)
 		clear(s)
@@ -78,25 +93,25 @@ func pqxdhInitiateWith(in *pqxdhInitiatorInput, ct, ss []byte) (ratchet.InitialK
 	return deriveInitialKeys(secrets), ct, nil
 }
 
-// pqxdhResponderInput is what the responder (Bob) uses: his identity and
+// ResponderInput is what the responder (Bob) uses: his identity and
 // prekeys, and the initiator's identity, base key and Kyber ciphertext.
-type pqxdhResponderInput struct {
-	ourIdentity      *curve.PrivateKey
-	ourSignedPreKey  *curve.PrivateKey
-	ourOneTimePreKey *curve.PrivateKey // nil without a one-time prekey
-	ourKyberPreKey   *kem.PrivateKey
-	theirIdentity    *curve.PublicKey
-	theirBase        *curve.PublicKey
-	kyberCiphertext  []byte
+type ResponderInput struct {
+	OurIdentity      *curve.PrivateKey
+	OurSignedPreKey  *curve.PrivateKey
+	OurOneTimePreKey *curve.PrivateKey // nil without a one-time prekey
+	OurKyberPreKey   *kem.PrivateKey
+	TheirIdentity    *curve.PublicKey
+	TheirBase        *curve.PublicKey
+	KyberCiphertext  []byte
 }
 
-// pqxdhRespond mirrors pqxdhInitiate:
+// Respond mirrors Initiate:
 //
 //	SK = KDF(F || DH(SPK_B, IK_A) || DH(IK_B, EK_A) || DH(SPK_B, EK_A) [|| DH(OPK_B, EK_A)] || Decaps(CT))
-func pqxdhRespond(in *pqxdhResponderInput) (ratchet.InitialKeys, error) {
-	ss, err := in.ourKyberPreKey.Decapsulate(in.kyberCiphertext)
+func Respond(in *ResponderInput) (ratchetcore.InitialKeys, error) {
+	ss, err := in.OurKyberPreKey.Decapsulate(in.KyberCiphertext)
 	if err != nil {
-		return ratchet.InitialKeys{}, err
+		return ratchetcore.InitialKeys{}, ErrInvalidCiphertext
 	}
 	defer clear(ss)
 	secrets := make([]byte, 0, 32*6)
@@ -105,10 +120,10 @@ func pqxdhRespond(in *pqxdhResponderInput) (ratchet.InitialKeys, error) {
 		priv *curve.PrivateKey
 		pub  *curve.PublicKey
 	}{
-		{in.ourSignedPreKey, in.theirIdentity},
-		{in.ourIdentity, in.theirBase},
-		{in.ourSignedPreKey, in.theirBase},
-		{in.ourOneTimePreKey, in.theirBase},
+		{in.OurSignedPreKey, in.TheirIdentity},
+		{in.OurIdentity, in.TheirBase},
+		{in.OurSignedPreKey, in.TheirBase},
+		{in.OurOneTimePreKey, in.TheirBase},
 	} {
 		if dh.priv == nil {
 			continue
@@ -116,7 +131,7 @@ func pqxdhRespond(in *pqxdhResponderInput) (ratchet.InitialKeys, error) {
 		s, err := dh.priv.ECDH(dh.pub)
 		if err != nil {
 			clear(secrets)
-			return ratchet.InitialKeys{}, err
+			return ratchetcore.InitialKeys{}, ErrInvalidKeyAgreement
 		}
 		secrets = append(secrets, s...)
 		clear(s)
@@ -128,13 +143,13 @@ func pqxdhRespond(in *pqxdhResponderInput) (ratchet.InitialKeys, error) {
 // deriveInitialKeys is PQXDH's KDF: HKDF-SHA256 with no salt (32 zero
 // bytes) and libsignal's info, 96 bytes split into root, chain and SPQR keys.
 // It wipes secrets.
-func deriveInitialKeys(secrets []byte) ratchet.InitialKeys {
+func deriveInitialKeys(secrets []byte) ratchetcore.InitialKeys {
 	var out [96]byte
 	if err := kdf.Key(out[:], nil, secrets, labelPQXDH); err != nil {
-		panic("session: " + err.Error())
+		panic("pqxdh: " + err.Error())
 	}
 	clear(secrets)
-	var k ratchet.InitialKeys
+	var k ratchetcore.InitialKeys
 	copy(k.Root[:], out[0:32])
 	copy(k.Chain[:], out[32:64])
 	copy(k.SPQR[:], out[64:96])

@@ -1,4 +1,4 @@
-package ratchet
+package ratchetcore
 
 import (
 	"crypto/aes"
@@ -28,7 +28,7 @@ func BenchmarkOneWay(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := bob.Decrypt(ct, nil); err != nil {
+		if _, err := bob.Decrypt(ct, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -89,7 +89,7 @@ func BenchmarkPingPong(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := to.Decrypt(ct, nil); err != nil {
+		if _, err := to.Decrypt(ct, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 		from, to = to, from
@@ -123,9 +123,9 @@ func BenchmarkStateMarshal(b *testing.B) {
 	alice, bob := pair(b)
 	for range 50 {
 		ct, _ := alice.Encrypt([]byte("x"), nil)
-		bob.Decrypt(ct, nil)
+		bob.Decrypt(ct, nil, nil)
 		ct, _ = bob.Encrypt([]byte("y"), nil)
-		alice.Decrypt(ct, nil)
+		alice.Decrypt(ct, nil, nil)
 	}
 	var s State
 	b.ReportAllocs()

@@ -1,4 +1,4 @@
-package ratchet
+package ratchetcore
 
 import (
 	"crypto/aes"
@@ -7,7 +7,7 @@ import (
 )
 
 // The message cipher is AES-256-CBC with PKCS#7 padding; the IV is derived
-// with the keys and never sent (libsignal rust/crypto aes_cbc).
+// with the keys and never sent (internal/wire/WIRE.md §7).
 
 // encryptCBC pads plaintext to a multiple of the block size (always adding
 // 1..16 bytes) and encrypts it, appending the result to dst.

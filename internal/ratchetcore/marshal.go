@@ -1,4 +1,4 @@
-package ratchet
+package ratchetcore
 
 import (
 	"encoding/binary"
@@ -28,10 +28,11 @@ const (
 
 // MarshalBinary encodes the state, secrets included: store it encrypted.
 func (s *State) MarshalBinary() ([]byte, error) {
-	return s.AppendBinary(make([]byte, 0, s.marshalSizeHint()))
+	return s.AppendBinary(make([]byte, 0, s.SizeHint()))
 }
 
-func (s *State) marshalSizeHint() int {
+// SizeHint estimates the size of the state's encoding.
+func (s *State) SizeHint() int {
 	n := 5 + 1 + 2*identitySize + keySize + 3*keySize + 10 + 2 + 10 + keySize
 	n += 2 * (5 + keySize + 3 + 0)
 	n += (len(s.pq.send.prev) + len(s.pq.recv.prev)) * (5 + keySize)
@@ -161,7 +162,6 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	if !r.Done() {
 		return ErrMalformedState
 	}
-	n.rand = s.rand
 	*s = n
 	return nil
 }

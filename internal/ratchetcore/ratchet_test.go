@@ -1,4 +1,4 @@
-package ratchet
+package ratchetcore
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sotto-im/sotto/internal/curve"
+	"github.com/sotto-im/sotto/internal/wire"
 )
 
 // pair returns a fresh initiator (Alice) and responder (Bob) sharing
@@ -24,7 +25,7 @@ func pair(t testing.TB) (alice, bob *State) {
 	spk := mustKey(t)
 	alice, err := NewInitiator(&InitiatorParams{
 		Keys: keys, TheirRatchetKey: spk.PublicKey(), LocalIdentity: aliceID, RemoteIdentity: bobID,
-	})
+	}, nil)
 	require.NoError(t, err)
 	bob, err = NewResponder(&ResponderParams{
 		Keys: keys, OurRatchetKey: spk, LocalIdentity: bobID, RemoteIdentity: aliceID,
@@ -49,7 +50,7 @@ func enc(t testing.TB, s *State, msg string) []byte {
 
 func dec(t testing.TB, s *State, ct []byte, want string) {
 	t.Helper()
-	pt, err := s.Decrypt(ct, nil)
+	pt, err := s.Decrypt(ct, nil, nil)
 	require.NoError(t, err)
 	require.Equal(t, want, string(pt))
 }
@@ -76,13 +77,13 @@ func TestPingPong(t *testing.T) {
 
 func TestWireSizeMatchesLibsignal(t *testing.T) {
 	// libsignal 0.103 sends 72-byte Whisper messages for an 11-byte
-	// plaintext when the SPQR payload is None (signal-wire.md §14).
+	// plaintext when the SPQR payload is None (interop observation).
 	alice, bob := pair(t)
 	dec(t, bob, enc(t, alice, "hello world"), "hello world")
 	ct := enc(t, bob, "hello world")
 	require.Len(t, ct, 72)
 	require.Equal(t, byte(0x44), ct[0])
-	m, err := ParseSignalMessage(ct)
+	m, err := ParseMessage(ct)
 	require.NoError(t, err)
 	require.Equal(t, []byte{0x01, 0x01, 0x01, 0x00}, m.PQRatchet, "SPQR: V1, epoch 1, index 1, None")
 	require.Equal(t, uint32(0), m.Counter)
@@ -92,13 +93,13 @@ func TestSPQRIndexCountsEveryMessage(t *testing.T) {
 	alice, bob := pair(t)
 	for i := 1; i <= 300; i++ {
 		ct := enc(t, alice, "x")
-		m, err := ParseSignalMessage(ct)
+		m, err := ParseMessage(ct)
 		require.NoError(t, err)
-		pq, err := parsePQMessage(m.PQRatchet)
-		require.NoError(t, err)
-		require.Equal(t, uint64(1), pq.epoch)
-		require.Equal(t, uint32(i), pq.index)
-		require.Equal(t, pqTypeNone, pq.typ)
+		var pq wire.SPQRMessage
+		require.NoError(t, pq.Unmarshal(m.PQRatchet))
+		require.Equal(t, uint64(1), pq.Epoch)
+		require.Equal(t, uint32(i), pq.Index)
+		require.Equal(t, wire.SPQRNone, pq.Type)
 		dec(t, bob, ct, "x")
 	}
 }
@@ -128,7 +129,7 @@ func TestDuplicateRejected(t *testing.T) {
 	dec(t, bob, b, "two")
 	dec(t, bob, a, "one") // from the skipped store
 	for _, ct := range [][]byte{a, b} {
-		_, err := bob.Decrypt(ct, nil)
+		_, err := bob.Decrypt(ct, nil, nil)
 		require.ErrorIs(t, err, ErrDuplicateMessage)
 	}
 }
@@ -145,13 +146,12 @@ func TestForwardJumpBound(t *testing.T) {
 	spqrTooFar := enc(t, alice, "SPQR jump too far") // counter MaxForwardJump
 	tooFar := enc(t, alice, "past the limit")        // counter MaxForwardJump+1
 	before := marshal(t, bob)
-	_, err := bob.Decrypt(tooFar, nil)
+	_, err := bob.Decrypt(tooFar, nil, nil)
 	require.ErrorIs(t, err, ErrTooFarAhead)
 	require.Equal(t, before, marshal(t, bob))
-	_, err = bob.Decrypt(spqrTooFar, nil)
+	_, err = bob.Decrypt(spqrTooFar, nil, nil)
 	require.ErrorIs(t, err, ErrSPQRKeyJump)
-	var spqrErr *SPQRError
-	require.ErrorAs(t, err, &spqrErr)
+	require.ErrorIs(t, err, ErrSPQR)
 	require.Equal(t, before, marshal(t, bob))
 	dec(t, bob, ok, "at the limit")
 	require.Len(t, bob.receivers[0].skipped, MaxSkippedKeys)
@@ -167,7 +167,7 @@ func TestSkippedKeysBounded(t *testing.T) {
 	require.Len(t, bob.receivers[0].skipped, MaxSkippedKeys)
 	// The oldest ten were evicted; the rest decrypt.
 	for i := range 10 {
-		_, err := bob.Decrypt(cts[i], nil)
+		_, err := bob.Decrypt(cts[i], nil, nil)
 		require.ErrorIs(t, err, ErrDuplicateMessage)
 	}
 	for i := 10; i < len(cts)-1; i++ {
@@ -189,7 +189,7 @@ func TestReceiverChainsBounded(t *testing.T) {
 		dec(t, bob, enc(t, alice, "x"), "x")
 	}
 	require.Len(t, bob.receivers, MaxReceiverChains)
-	_, err := bob.Decrypt(held[0], nil)
+	_, err := bob.Decrypt(held[0], nil, nil)
 	require.Error(t, err)
 	for i := 2; i < len(held); i++ {
 		dec(t, bob, held[i], fmt.Sprint("held", i))
@@ -201,18 +201,18 @@ func TestAddresses(t *testing.T) {
 	addr := bytes.Repeat([]byte{7}, AddressesSize)
 	ct, err := alice.Encrypt([]byte("hi"), addr)
 	require.NoError(t, err)
-	m, err := ParseSignalMessage(ct)
+	m, err := ParseMessage(ct)
 	require.NoError(t, err)
 	require.Equal(t, addr, m.Addresses)
 
 	before := marshal(t, bob)
 	other := bytes.Repeat([]byte{8}, AddressesSize)
 	for _, want := range [][]byte{nil, other} {
-		_, err = bob.Decrypt(ct, want)
+		_, err = bob.Decrypt(ct, want, nil)
 		require.ErrorIs(t, err, ErrAddressMismatch)
 		require.Equal(t, before, marshal(t, bob))
 	}
-	pt, err := bob.Decrypt(ct, addr)
+	pt, err := bob.Decrypt(ct, addr, nil)
 	require.NoError(t, err)
 	require.Equal(t, "hi", string(pt))
 
@@ -229,7 +229,7 @@ func TestEmptyAndLargePlaintexts(t *testing.T) {
 		rand.Read(pt)
 		ct, err := alice.Encrypt(pt, nil)
 		require.NoError(t, err)
-		got, err := bob.Decrypt(ct, nil)
+		got, err := bob.Decrypt(ct, nil, nil)
 		require.NoError(t, err)
 		require.Equal(t, pt, got)
 	}

@@ -1,32 +1,33 @@
-package ratchet
+package ratchetcore
 
 import (
 	"crypto/subtle"
+	"io"
 
 	"github.com/sotto-im/sotto/internal/curve"
 )
 
-// Decryption is transactional (house style: "work on a copy; commit only
-// after authentication"). Rather than copying the whole State, Decrypt first
-// computes a recvPlan — which chain, which key, what would be stored — from
-// the State without changing it, then verifies the MAC and decrypts, and
-// only then applies the plan.
+// Decryption (RatchetDecrypt, Double Ratchet section 3.5) is transactional:
+// rather than copying the whole State, Decrypt first computes a recvPlan —
+// which chain, which key, what would be stored — from the State without
+// changing it, then verifies the MAC and decrypts, and only then applies
+// the plan.
 
 // recvPlan is everything a successful decryption changes.
 type recvPlan struct {
 	chain int // index of the receiver chain, or -1 for a new chain (DH step)
 
 	// DH ratchet step (chain == -1).
-	newRoot     [keySize]byte
+	newRoot     rootKey
 	newReceiver receiverChain
 	newSender   senderChain
 
-	seed    [keySize]byte // the message's key seed
-	usedAt  int           // index of a consumed skipped key, or -1
+	seed    messageKeySeed // the message's key seed
+	usedAt  int            // index of a consumed skipped key, or -1
 	advance bool
-	key     [keySize]byte // the chain key after the message
-	index   uint32        // the chain index after the message
-	skipped []skippedKey  // seeds of skipped messages to store
+	key     chainKey     // the chain key after the message
+	index   uint32       // the chain index after the message
+	skipped []skippedKey // seeds of skipped messages to store
 }
 
 // Decrypt authenticates and decrypts a serialized SignalMessage.
@@ -36,89 +37,116 @@ type recvPlan struct {
 // the field is accepted, as by libsignal. Pass nil if the addresses are not
 // service ids, in which case a message carrying the field is rejected.
 //
+// A DH ratchet step draws its new key pair from r (nil: crypto/rand).
+//
 // On any error the State is unchanged. Errors: ErrMalformedMessage,
 // ErrUnsupportedVersion, ErrAddressMismatch, ErrDuplicateMessage,
-// ErrTooFarAhead, *SPQRError, ErrAuthentication, ErrBadPadding.
-func (s *State) Decrypt(message, expectedAddresses []byte) ([]byte, error) {
-	m, err := ParseSignalMessage(message)
-	if err != nil {
+// ErrTooFarAhead, ErrSPQR (with its reason), ErrAuthentication,
+// ErrBadPadding, ErrInvalidKey; or r's error.
+func (s *State) Decrypt(message, expectedAddresses []byte, r io.Reader) ([]byte, error) {
+	var m Message
+	if err := m.Parse(message); err != nil {
 		return nil, err
 	}
-	return s.DecryptMessage(m, expectedAddresses)
+	return s.DecryptMessage(&m, expectedAddresses, r)
 }
 
 // DecryptMessage is Decrypt for an already parsed message.
-func (s *State) DecryptMessage(m *SignalMessage, expectedAddresses []byte) ([]byte, error) {
-	return s.DecryptMessageWithin(m, expectedAddresses, nil)
+func (s *State) DecryptMessage(m *Message, expectedAddresses []byte, r io.Reader) ([]byte, error) {
+	o, err := s.Open(m, expectedAddresses, r)
+	if err != nil {
+		return nil, err
+	}
+	o.Commit()
+	return o.Plaintext, nil
 }
 
-// WorkBudget bounds the chain steps that one incoming message may cost
-// across every State it is tried against. A session layer that tries a
-// message against several sessions (Sesame's trial decryption over archived
-// sessions) passes one budget to each try, so a forged message costs at most
-// MaxForwardJump Double Ratchet steps and as many SPQR steps in all — not
-// that much per session tried. A try that would exceed what is left fails
-// with ErrTooFarAhead (or an *SPQRError for the SPQR chain).
-type WorkBudget struct {
-	dr, pq int
+// Opened is a message that authenticated and decrypted but whose changes to
+// its State are not applied yet: Commit applies them, Discard drops them. A
+// session layer that must check more before it accepts a message (the
+// sender's identity, say) opens it, checks, and commits only then, so that a
+// refusal leaves the State untouched without copying it. Nothing else may
+// change the State between Open and Commit.
+type Opened struct {
+	// Plaintext is the decrypted message.
+	Plaintext []byte
+
+	s    *State
+	plan recvPlan
+	pq   pqRecvPlan
 }
 
-// NewWorkBudget returns a budget of MaxForwardJump steps for each chain.
-func NewWorkBudget() *WorkBudget { return &WorkBudget{dr: MaxForwardJump, pq: MaxForwardJump} }
-
-// DecryptMessageWithin is DecryptMessage drawing its chain steps from
-// budget (nil: no budget beyond the per-message limits).
-func (s *State) DecryptMessageWithin(m *SignalMessage, expectedAddresses []byte, budget *WorkBudget) ([]byte, error) {
+// Open authenticates and decrypts m as Decrypt does, without changing s.
+func (s *State) Open(m *Message, expectedAddresses []byte, r io.Reader) (*Opened, error) {
+	if !m.valid() {
+		return nil, ErrMalformedMessage
+	}
 	if m.Addresses != nil {
 		if len(expectedAddresses) != AddressesSize ||
 			subtle.ConstantTimeCompare(m.Addresses, expectedAddresses) != 1 {
 			return nil, ErrAddressMismatch
 		}
 	}
-	plan, err := s.planReceive(m, budget)
-	if err != nil {
+	o := &Opened{s: s}
+	var err error
+	if o.plan, err = s.planReceive(m, r); err != nil {
+		o.plan.wipe()
 		return nil, err
 	}
-	defer plan.wipe()
-	var pqBudget *int
-	if budget != nil {
-		pqBudget = &budget.pq
-	}
-	pqPlan, err := s.pq.planRecv(m.PQRatchet, pqBudget)
-	if err != nil {
+	// SPQR is processed before the MAC, as libsignal does; its plan is
+	// applied only with the rest.
+	if o.pq, err = s.pq.planRecv(m.PQRatchet); err != nil {
+		o.Discard()
 		return nil, err
 	}
 	var salt []byte
-	if pqPlan.hasKey {
-		salt = pqPlan.key[:]
+	if o.pq.hasKey {
+		salt = o.pq.key[:]
 	}
-	mk := deriveMessageKeys(&plan.seed, salt)
+	mk := deriveMessageKeys(&o.plan.seed, salt)
 	defer mk.wipe()
-	clear(pqPlan.key[:])
-	if !verifyMAC(&mk.macKey, &s.remoteIdentity, &s.localIdentity, m.serialized) {
+	if !verifyMAC(&mk.macKey, &s.remoteIdentity, &s.localIdentity, m.Serialized) {
+		o.Discard()
 		return nil, ErrAuthentication
 	}
-	plaintext, err := decryptCBC(&mk, m.Ciphertext)
-	if err != nil {
+	if o.Plaintext, err = decryptCBC(&mk, m.Ciphertext); err != nil {
+		o.Discard()
 		return nil, err
 	}
-	s.applyReceive(&plan)
-	s.pq.applyRecv(&pqPlan)
-	return plaintext, nil
+	return o, nil
 }
 
-// planReceive finds or derives the message's key seed without changing s.
-func (s *State) planReceive(m *SignalMessage, budget *WorkBudget) (recvPlan, error) {
+// Commit applies the opened message's changes to its State.
+func (o *Opened) Commit() {
+	if o.s == nil {
+		return
+	}
+	o.s.applyReceive(&o.plan)
+	o.s.pq.applyRecv(&o.pq)
+	o.Discard()
+}
+
+// Discard wipes what Open computed without applying it. The plaintext stays.
+func (o *Opened) Discard() {
+	o.plan.wipe()
+	o.pq.wipe()
+	o.s = nil
+}
+
+// planReceive finds or derives the message's key seed without changing s
+// (the receiving half of RatchetDecrypt: TrySkippedMessageKeys,
+// SkipMessageKeys and DHRatchet).
+func (s *State) planReceive(m *Message, r io.Reader) (recvPlan, error) {
 	p := recvPlan{chain: -1, usedAt: -1}
 	var chain *receiverChain
 	for i := range s.receivers {
-		if s.receivers[i].ratchetKey.Equal(m.RatchetKey) {
+		if s.receivers[i].ratchetKey.Equal(m.ratchetKey) {
 			p.chain, chain = i, &s.receivers[i]
 			break
 		}
 	}
 	if chain == nil {
-		if err := s.planDHStep(&p, m.RatchetKey); err != nil {
+		if err := s.planDHStep(&p, m.ratchetKey, r); err != nil {
 			return p, err
 		}
 		chain = &p.newReceiver
@@ -137,19 +165,14 @@ func (s *State) planReceive(m *SignalMessage, budget *WorkBudget) (recvPlan, err
 	if counter-chain.index > MaxForwardJump {
 		return p, ErrTooFarAhead
 	}
-	if budget != nil {
-		if int(counter-chain.index) > budget.dr {
-			return p, ErrTooFarAhead
-		}
-		budget.dr -= int(counter - chain.index)
-	}
 	ck := chain.key
 	for i := chain.index; i < counter; i++ {
-		var seed [keySize]byte
+		var seed messageKeySeed
 		seed, ck = kdfCK(&ck)
 		if counter-i <= MaxSkippedKeys {
 			p.skipped = append(p.skipped, skippedKey{index: i, seed: seed})
 		}
+		clear(seed[:])
 	}
 	p.seed, p.key = kdfCK(&ck)
 	clear(ck[:])
@@ -158,32 +181,34 @@ func (s *State) planReceive(m *SignalMessage, budget *WorkBudget) (recvPlan, err
 	return p, nil
 }
 
-// planDHStep performs the Double Ratchet DH step (§3.5) for a new peer
-// ratchet key into p: a receiving chain from DH(our key, theirs), then a new
-// key pair and a sending chain from DH(new key, theirs).
-func (s *State) planDHStep(p *recvPlan, theirs *curve.PublicKey) error {
+// planDHStep performs the Double Ratchet DH step (DHRatchet, section 3.5)
+// for a new peer ratchet key into p: a receiving chain from DH(our key,
+// theirs), then a new key pair drawn from r and a sending chain from DH(new
+// key, theirs).
+func (s *State) planDHStep(p *recvPlan, theirs *curve.PublicKey, r io.Reader) error {
 	priv, err := s.sender.privateKey()
 	if err != nil {
-		return err
+		return ErrMalformedState
 	}
 	dh, err := priv.ECDH(theirs)
 	if err != nil {
-		return ErrMalformedMessage
+		return ErrInvalidKey
 	}
 	root, recvKey := kdfRK(&s.rootKey, dh)
 	clear(dh)
-	ours, err := curve.GenerateKey(s.rng())
+	ours, err := curve.GenerateKey(orRand(r))
 	if err != nil {
 		return err
 	}
 	dh, err = ours.ECDH(theirs)
 	if err != nil {
-		return ErrMalformedMessage
+		return ErrInvalidKey
 	}
-	p.newRoot, p.newSender.key = kdfRK(&root, dh)
+	var sendKey chainKey
+	p.newRoot, sendKey = kdfRK(&root, dh)
 	clear(dh)
 	clear(root[:])
-	p.newSender = newSenderChain(ours, p.newSender.key)
+	p.newSender = newSenderChain(ours, sendKey)
 	p.newReceiver = receiverChain{ratchetKey: theirs, key: recvKey}
 	return nil
 }
@@ -221,16 +246,18 @@ func (s *State) applyReceive(p *recvPlan) {
 			chain.skipped = append(chain.skipped[:0], chain.skipped[n:]...)
 		}
 		chain.key, chain.index = p.key, p.index
+		clearSkipped(p.skipped)
 		p.skipped = nil
 	}
 }
 
+// wipe clears the plan's secrets; after applyReceive they live in the State.
 func (p *recvPlan) wipe() {
 	clear(p.seed[:])
 	clear(p.key[:])
 	clear(p.newRoot[:])
-	clear(p.newSender.key[:])
-	clear(p.newReceiver.key[:])
+	p.newSender.wipe()
+	p.newReceiver.wipe()
 	clearSkipped(p.skipped)
 }
 

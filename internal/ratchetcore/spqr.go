@@ -1,11 +1,15 @@
-package ratchet
+package ratchetcore
 
 import (
 	"encoding/binary"
+	"errors"
+
+	"github.com/sotto-im/sotto/internal/wire"
 )
 
-// The SPQR symmetric chain (spqr chain.rs, described in signal-wire.md §10
-// and the Double Ratchet rev. 4 "Sparse Post-Quantum Ratchet" section).
+// The SPQR symmetric chain (Double Ratchet revision 3, section 5, "The
+// Sparse Post-Quantum Ratchet"; its labels and rules in
+// internal/wire/WIRE.md §10).
 // Each chain epoch has a send and a receive KDF chain; every Signal message
 // takes the next key of its chain, and that key salts the message-key HKDF.
 //
@@ -27,7 +31,7 @@ const (
 	pqMaxJump    = MaxForwardJump
 	pqMaxOOOKeys = MaxSkippedKeys
 	// pqHistoryTrimAt is the history length at which old keys are dropped
-	// (spqr trims at max_ooo*11/10+1 entries).
+	// (max_ooo*11/10+1 entries, as libsignal).
 	pqHistoryTrimAt = pqMaxOOOKeys*11/10 + 1
 )
 
@@ -97,7 +101,7 @@ func pqChainStep(next *[keySize]byte, ctr uint32) (newNext, key [keySize]byte) {
 // pqSendPlan is the outcome of pqState.planSend, applied only when the whole
 // encryption succeeds.
 type pqSendPlan struct {
-	msg  pqMessage
+	msg  wire.SPQRMessage
 	ctr  uint32
 	next [keySize]byte
 	key  [keySize]byte
@@ -108,7 +112,7 @@ func (s *pqState) planSend() pqSendPlan {
 	ctr := s.send.ctr + 1
 	next, key := pqChainStep(&s.send.next, ctr)
 	return pqSendPlan{
-		msg:  pqMessage{epoch: s.epoch + 1, index: ctr, typ: pqTypeNone},
+		msg:  wire.SPQRMessage{Epoch: s.epoch + 1, Index: ctr, Type: wire.SPQRNone},
 		ctr:  ctr,
 		next: next,
 		key:  key,
@@ -118,6 +122,11 @@ func (s *pqState) planSend() pqSendPlan {
 func (s *pqState) applySend(p *pqSendPlan) {
 	s.send.ctr = p.ctr
 	s.send.next = p.next
+}
+
+func (p *pqSendPlan) wipe() {
+	clear(p.next[:])
+	clear(p.key[:])
 }
 
 // pqRecvPlan is the outcome of pqState.planRecv.
@@ -131,40 +140,48 @@ type pqRecvPlan struct {
 	skipped []pqKey
 }
 
-// planRecv parses an SPQR message and finds its key without changing s.
-// budget, if not nil, is the number of chain steps left for this message
-// across all the states it is tried against; planRecv spends from it.
-func (s *pqState) planRecv(b []byte, budget *int) (pqRecvPlan, error) {
+func (p *pqRecvPlan) wipe() {
+	clear(p.key[:])
+	clear(p.next[:])
+	clearPQKeys(p.skipped)
+}
+
+// planRecv parses an SPQR message and finds its key without changing s
+// (internal/wire/WIRE.md §10: a jump of at most
+// MaxForwardJump, stored keys for out-of-order messages, and keys more than
+// MaxSkippedKeys behind the counter refused even while still stored).
+func (s *pqState) planRecv(b []byte) (pqRecvPlan, error) {
 	p := pqRecvPlan{usedAt: -1}
-	m, err := parsePQMessage(b)
-	if err != nil {
-		return p, err
+	var m wire.SPQRMessage
+	if err := m.Unmarshal(b); err != nil {
+		switch {
+		case errors.Is(err, wire.ErrSPQRNone):
+			return p, errSPQRMinimumVersion
+		case errors.Is(err, wire.ErrSPQRVersion):
+			return p, errSPQRVersion
+		default:
+			return p, errSPQRDecode
+		}
 	}
 	// The braid is not implemented: any epoch beyond the first needs it.
 	// Braid payloads at epoch 1 are ignored, which keeps the peer at epoch 1.
-	if m.epoch != s.epoch+1 {
-		if m.epoch > s.epoch+1 {
-			return p, spqrErr(ErrSPQRBraidRequired)
+	if m.Epoch != s.epoch+1 {
+		if m.Epoch > s.epoch+1 {
+			return p, errSPQRBraidRequired
 		}
-		return p, spqrErr(ErrSPQRDecode)
+		return p, errSPQRDecode
 	}
-	if m.epoch == 1 && m.index == 0 {
+	if m.Epoch == 1 && m.Index == 0 {
 		// Epoch 1, index 0 carries no key: libsignal accepts it and uses
 		// the unsalted message keys.
 		return p, nil
 	}
 	r := &s.recv
-	at := m.index
+	at := m.Index
 	switch {
 	case at > r.ctr:
 		if at-r.ctr > pqMaxJump {
-			return p, spqrErr(ErrSPQRKeyJump)
-		}
-		if budget != nil {
-			if int(at-r.ctr) > *budget {
-				return p, spqrErr(ErrSPQRKeyJump)
-			}
-			*budget -= int(at - r.ctr)
+			return p, errSPQRKeyJump
 		}
 		next := r.next
 		for i := r.ctr + 1; i < at; i++ {
@@ -173,9 +190,13 @@ func (s *pqState) planRecv(b []byte, budget *int) (pqRecvPlan, error) {
 			if uint64(i)+pqMaxOOOKeys >= uint64(at) {
 				p.skipped = append(p.skipped, pqKey{index: i, key: k})
 			}
+			clear(k[:])
 		}
 		p.next, p.key = pqChainStep(&next, at)
+		clear(next[:])
 		p.ctr, p.advance, p.hasKey = at, true, true
+	case r.ctr-at > pqMaxOOOKeys:
+		return p, errSPQRKeyTrimmed
 	default:
 		for i := range r.prev {
 			if r.prev[i].index == at {
@@ -183,7 +204,7 @@ func (s *pqState) planRecv(b []byte, budget *int) (pqRecvPlan, error) {
 				return p, nil
 			}
 		}
-		return p, spqrErr(ErrSPQRKeyUsed)
+		return p, errSPQRKeyUsed
 	}
 	return p, nil
 }
@@ -203,6 +224,8 @@ func (s *pqState) applyRecv(p *pqRecvPlan) {
 		r.prev = r.prev[:0]
 	}
 	r.prev = append(r.prev, p.skipped...)
+	clearPQKeys(p.skipped)
+	p.skipped = nil
 	r.ctr, r.next = p.ctr, p.next
 	if len(r.prev) > pqHistoryTrimAt {
 		kept := r.prev[:0]
@@ -220,6 +243,15 @@ func clearPQKeys(ks []pqKey) {
 	for i := range ks {
 		clear(ks[i].key[:])
 	}
+}
+
+// wipe zeroes s's secrets.
+func (s *pqState) wipe() {
+	clear(s.nextRoot[:])
+	clear(s.send.next[:])
+	clear(s.recv.next[:])
+	clearPQKeys(s.send.prev)
+	clearPQKeys(s.recv.prev)
 }
 
 // clone returns a deep copy of s.

@@ -1,4 +1,4 @@
-package ratchet
+package ratchetcore
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sotto-im/sotto/internal/wire"
 )
 
 // forge encrypts raw, already padded blocks as s's next message without
@@ -22,18 +24,24 @@ func forge(t *testing.T, s *State, blocks []byte) []byte {
 	ct := make([]byte, len(blocks))
 	cipher.NewCBCEncrypter(block, mk.iv[:]).CryptBlocks(ct, blocks)
 	var pqBuf [64]byte
-	out := appendSignalMessage(nil, s.sender.pub, s.sender.index, s.previousCounter, ct,
-		appendPQMessage(pqBuf[:0], &pqp.msg), nil)
+	out := appendMsg(s, s.sender.index, s.previousCounter, ct,
+		pqp.msg.Append(pqBuf[:0]), nil)
 	mac := computeMAC(&mk.macKey, &s.localIdentity, &s.remoteIdentity, out)
 	return append(out, mac[:]...)
 }
 
 // encryptTweaked encrypts with a rewritten SPQR message and a valid MAC.
-func encryptTweaked(t *testing.T, s *State, msg string, tweak func(*pqMessage)) []byte {
+func encryptTweaked(t *testing.T, s *State, msg string, tweak func(*wire.SPQRMessage)) []byte {
 	t.Helper()
 	ct, err := s.encrypt([]byte(msg), nil, tweak)
 	require.NoError(t, err)
 	return ct
+}
+
+// appendMsg serializes a message from s's current sending key, without MAC.
+func appendMsg(s *State, counter, previousCounter uint32, ciphertext, pq, addresses []byte) []byte {
+	u := s.sender.pub.U()
+	return wire.AppendSignalMessage(nil, &u, counter, previousCounter, ciphertext, pq, addresses)
 }
 
 func flip(b []byte, i int) []byte {
@@ -61,10 +69,10 @@ func TestFailuresLeaveStateUnchanged(t *testing.T) {
 	// one way after authentication or in its SPQR part.
 	badPadding := forge(t, alice, bytes.Repeat([]byte{0x11}, 32))
 	zeroPadding := forge(t, alice, make([]byte, 16))
-	noSPQR := encryptTweaked(t, clone(t, alice), "x", func(m *pqMessage) { m.epoch = 0 })
+	noSPQR := encryptTweaked(t, clone(t, alice), "x", func(m *wire.SPQRMessage) { m.Epoch = 0 })
 	// A serialized epoch 0 parses as a decode error; an epoch-2 message
 	// needs the braid.
-	braid := encryptTweaked(t, clone(t, alice), "x", func(m *pqMessage) { m.epoch = 2 })
+	braid := encryptTweaked(t, clone(t, alice), "x", func(m *wire.SPQRMessage) { m.Epoch = 2 })
 	emptySPQR := stripSPQR(t, clone(t, alice))
 
 	// A message on a new chain (a DH step) whose MAC is broken must not
@@ -102,7 +110,7 @@ func TestFailuresLeaveStateUnchanged(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := marshal(t, bob)
-			_, err := bob.Decrypt(tc.msg, nil)
+			_, err := bob.Decrypt(tc.msg, nil, nil)
 			require.Error(t, err)
 			if tc.err != nil {
 				require.ErrorIs(t, err, tc.err)
@@ -131,7 +139,7 @@ func stripSPQR(t *testing.T, s *State) []byte {
 	seed, _ := kdfCK(&s.sender.key)
 	mk := deriveMessageKeys(&seed, nil)
 	ct := encryptCBC(nil, &mk, []byte("no spqr"))
-	out := appendSignalMessage(nil, s.sender.pub, s.sender.index, s.previousCounter, ct, nil, nil)
+	out := appendMsg(s, s.sender.index, s.previousCounter, ct, nil, nil)
 	mac := computeMAC(&mk.macKey, &s.localIdentity, &s.remoteIdentity, out)
 	return append(out, mac[:]...)
 }
@@ -149,13 +157,13 @@ func farAheadMessage(t *testing.T, s *State) []byte {
 
 func TestSPQRBraidChunksIgnoredAtEpochOne(t *testing.T) {
 	alice, bob := pair(t)
-	chunk := bytes.Repeat([]byte{0xC7}, pqChunkSize)
+	chunk := bytes.Repeat([]byte{0xC7}, wire.SPQRChunkSize)
 	// libsignal as initiator keeps sending header chunks (systematic then
 	// parity); as responder it could send any braid type at epoch 1.
-	for i, typ := range []pqMsgType{pqTypeHdr, pqTypeHdr, pqTypeEk, pqTypeCt1, pqTypeCt1Ack, pqTypeEkCt1Ack, pqTypeCt2} {
+	for i, typ := range []wire.SPQRType{wire.SPQRHdr, wire.SPQRHdr, wire.SPQREk, wire.SPQRCt1, wire.SPQRCt1Ack, wire.SPQREkCt1Ack, wire.SPQRCt2} {
 		msg := fmt.Sprint("chunk ", i)
-		ct := encryptTweaked(t, alice, msg, func(m *pqMessage) {
-			m.typ, m.chunkIndex, m.chunk = typ, uint16(i*1000), chunk
+		ct := encryptTweaked(t, alice, msg, func(m *wire.SPQRMessage) {
+			m.Type, m.ChunkIndex, m.Chunk = typ, uint16(i*1000), chunk
 		})
 		dec(t, bob, ct, msg)
 	}
@@ -169,7 +177,7 @@ func TestSPQRIndexZeroHasNoKey(t *testing.T) {
 	seed, _ := kdfCK(&alice.sender.key)
 	mk := deriveMessageKeys(&seed, nil)
 	ct := encryptCBC(nil, &mk, []byte("unsalted"))
-	out := appendSignalMessage(nil, alice.sender.pub, 0, 0, ct, []byte{1, 1, 0, 0}, nil)
+	out := appendMsg(alice, 0, 0, ct, []byte{1, 1, 0, 0}, nil)
 	mac := computeMAC(&mk.macKey, &alice.localIdentity, &alice.remoteIdentity, out)
 	dec(t, bob, append(out, mac[:]...), "unsalted")
 }

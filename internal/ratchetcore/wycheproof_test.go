@@ -1,4 +1,4 @@
-package ratchet
+package ratchetcore
 
 import (
 	"bytes"

@@ -1,0 +1,6 @@
+package curve
+
+// Wipe drops the key: k must not be used afterwards. crypto/ecdh keeps its
+// own copy of the scalar, which it offers no way to clear; that copy is left
+// to the garbage collector (SECURITY.md says what Go cannot guarantee).
+func (k *PrivateKey) Wipe() { k.k = nil }
