@@ -465,11 +465,15 @@ func (a *Account) respond(tx keystore.Tx, pm *preKeyMessage) (*ratchetcore.State
 	if err != nil {
 		return nil, nil, err
 	}
+	if !kyber.lastResort {
+		defer kyber.wipe() // a one-time key is used once, and not cached
+	}
 	var opk *curve.PrivateKey
 	if pm.HasPreKeyID {
 		if opk, err = loadPreKey(tx, pm.PreKeyID); err != nil {
 			return nil, nil, err
 		}
+		defer opk.Wipe()
 	}
 	keys, err := pqxdh.Respond(&pqxdh.ResponderInput{
 		OurIdentity:      a.identity,

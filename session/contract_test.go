@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/internal/wire"
+	"github.com/sotto-im/sotto/keystore"
 )
 
 // The two messages anyone could send that the first version's client never
@@ -107,4 +109,41 @@ func TestUntrustedIdentityCarriesWhatToShow(t *testing.T) {
 	require.NoError(t, bob.TrustIdentity(ctx, aliceAddr, ue.Key))
 	recv(t, bob, alice2, held, "new phone")
 	require.False(t, bytes.Equal(ue.Key, ue.Trusted))
+}
+
+// TestPrunedKeysLeaveCache: a pruned signed prekey leaves the key cache and
+// is wiped; a one-time Kyber prekey is never cached.
+func TestPrunedKeysLeaveCache(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := newParty(t, aliceAddr), newParty(t, bobAddr)
+	now := time.Now()
+	clockAt(bob, &now)
+	first := bob.publish(t, false)
+	require.NoError(t, alice.ProcessBundle(ctx, bobAddr, first))
+	recv(t, bob, alice, send(t, alice, bob, "warm the cache"), "warm the cache")
+	require.Equal(t, 2, bob.keys.len(), "signed and last-resort prekeys cached")
+	var old *signedPreKeyRecord
+	require.NoError(t, bob.store.View(ctx, func(tx keystore.Tx) error {
+		var err error
+		old, err = bob.loadSignedPreKey(tx, first.SignedPreKeyID)
+		return err
+	}))
+
+	// A one-time Kyber prekey is used once and not cached.
+	ks, err := bob.GenerateKyberPreKeys(ctx, 0, 1, false)
+	require.NoError(t, err)
+	carol := newParty(t, carolAddr)
+	b := must(bob.Bundle(ctx, 0, 0, ks[0].ID))
+	require.NoError(t, carol.ProcessBundle(ctx, bobAddr, b))
+	recv(t, bob, carol, send(t, carol, bob, "one-time Kyber"), "one-time Kyber")
+	require.Equal(t, 2, bob.keys.len())
+
+	now = now.Add(60 * 24 * time.Hour)
+	_, err = bob.GenerateSignedPreKey(ctx, 0)
+	require.NoError(t, err)
+	_, err = bob.GenerateKyberPreKeys(ctx, 0, 1, true)
+	require.NoError(t, err)
+	require.NoError(t, bob.PruneSignedPreKeys(ctx, now.Add(-time.Hour)))
+	require.Equal(t, 0, bob.keys.len(), "pruned keys left the cache")
+	require.True(t, old.key.Wiped(), "the pruned signed prekey was wiped")
 }

@@ -208,7 +208,10 @@ func (a *Account) PreKeyCounts(ctx context.Context) (ec, kyber int, err error) {
 // ones long enough for PreKey messages in flight (Signal keeps them for
 // about a month).
 func (a *Account) PruneSignedPreKeys(ctx context.Context, cutoff time.Time) error {
-	return a.store.Update(ctx, func(tx keystore.Tx) error {
+	var gone [][32]byte // cache keys of the deleted records
+	a.keys.inUse.RLock()
+	err := a.store.Update(ctx, func(tx keystore.Tx) error {
+		gone = gone[:0]
 		c, err := loadCounters(tx)
 		if err != nil {
 			return err
@@ -231,6 +234,7 @@ func (a *Account) PruneSignedPreKeys(ctx context.Context, cutoff time.Time) erro
 					if err := tx.Delete(space, k); err != nil {
 						return err
 					}
+					gone = append(gone, cacheKey(v))
 					if !kyber {
 						continue
 					}
@@ -253,18 +257,29 @@ func (a *Account) PruneSignedPreKeys(ctx context.Context, cutoff time.Time) erro
 			if err != nil {
 				return 0, false
 			}
+			defer s.wipe()
 			return s.created, true
 		}); err != nil {
 			return err
 		}
 		return prune(spaceKyberPreKey, c.currentLastResort, func(v []byte) (int64, bool) {
 			k, err := parseKyberPreKey(v)
-			if err != nil || !k.lastResort {
+			if err != nil {
+				return 0, false
+			}
+			defer k.wipe()
+			if !k.lastResort {
 				return 0, false // one-time keys are removed by use
 			}
 			return k.created, true
 		})
 	})
+	a.keys.inUse.RUnlock()
+	if err == nil {
+		// The pruned keys left the store: they leave the cache, wiped.
+		a.keys.forget(gone)
+	}
+	return err
 }
 
 // Bundle assembles the bundle to publish from stored keys: the given
