@@ -138,3 +138,20 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestInitialKeysRedacted(t *testing.T) {
+	var k ratchet.InitialKeys
+	for i := range k.Root {
+		k.Root[i], k.Chain[i], k.SPQR[i] = 0xAB, 0xCD, 0xEF
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%x", "%s"} {
+		for _, v := range []any{k, &k} {
+			out := fmt.Sprintf(verb, v)
+			require.Contains(t, out, "REDACTED", verb)
+			require.NotContains(t, out, "abab", verb)
+			require.NotContains(t, out, "171", verb)
+		}
+	}
+	k.Wipe()
+	require.Equal(t, ratchet.InitialKeys{}, k)
+}

@@ -265,6 +265,3 @@ func first(errs ...error) error {
 	}
 	return nil
 }
-
-// hasFlag reports whether a case carries a flag.
-func hasFlag(c *caseID, flag string) bool { return slices.Contains(c.Flags, flag) }

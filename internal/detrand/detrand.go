@@ -7,7 +7,6 @@ package detrand
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"math/rand/v2"
 )
 
@@ -20,13 +19,6 @@ type Stream struct {
 // New returns a Stream seeded with SHA-256(label).
 func New(label string) *Stream {
 	return &Stream{c: rand.NewChaCha8(sha256.Sum256([]byte(label)))}
-}
-
-// NewFromUint64 returns a Stream seeded with the big-endian encoding of seed.
-func NewFromUint64(seed uint64) *Stream {
-	var s [32]byte
-	binary.BigEndian.PutUint64(s[:], seed)
-	return &Stream{c: rand.NewChaCha8(s)}
 }
 
 // Read fills p with the next bytes of the stream. It never fails.
