@@ -152,7 +152,7 @@ func (a *Account) encrypt(t *txn, to Address, plaintext []byte) (*Message, error
 	if s.pending != nil && a.now().Sub(time.Unix(s.pending.timestamp, 0)) > MaxUnacknowledgedSessionAge {
 		return nil, ErrSessionStale
 	}
-	if err := a.checkIdentity(t.tx, to, s.ratchet.RemoteIdentity()); err != nil {
+	if err := t.checkIdentity(a, to, s.ratchet.RemoteIdentityRef()); err != nil {
 		return nil, err
 	}
 	var out *Message
@@ -279,7 +279,10 @@ func (a *Account) decryptWhisper(t *txn, from Address, body []byte) ([]byte, err
 // skipped. Nothing changes until the caller commits the opened message.
 func (a *Account) trialDecrypt(rec *record, from Address, sm *ratchetcore.Message,
 	match func(*sessionState) bool) (*ratchetcore.Opened, *sessionState, int, error) {
-	expected := addressesField(from, a.address)
+	var expected []byte
+	if sm.Addresses != nil {
+		expected = addressesField(from, a.address)
+	}
 	var first error
 	try := func(s *sessionState) (*ratchetcore.Opened, error) {
 		o, err := s.ratchet.Open(sm, expected, a.rng())
@@ -349,7 +352,7 @@ func classify(err error) error {
 // message, marks the session acknowledged, makes it current and saves the
 // record. The record changes only once every check has passed.
 func (a *Account) commit(t *txn, from Address, rec *record, s *sessionState, idx int, o *ratchetcore.Opened) ([]byte, error) {
-	if err := a.checkIdentity(t.tx, from, s.ratchet.RemoteIdentity()); err != nil {
+	if err := t.checkIdentity(a, from, s.ratchet.RemoteIdentityRef()); err != nil {
 		o.Discard()
 		return nil, err
 	}
@@ -398,12 +401,12 @@ func (a *Account) decryptPreKey(t *txn, from Address, body []byte) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	// Nothing is decrypted from an identity the app has not accepted.
-	if err := a.checkIdentity(t.tx, from, pm.IdentityKey); err != nil {
-		return nil, err
-	}
 	rec, err := t.record(from)
 	if err != nil {
+		return nil, err
+	}
+	// Nothing is decrypted from an identity the app has not accepted.
+	if err := t.checkIdentity(a, from, pm.IdentityKey); err != nil {
 		return nil, err
 	}
 	// A later PreKey message of a session already started (the initiator
@@ -431,7 +434,11 @@ func (a *Account) decryptPreKey(t *txn, from Address, body []byte) ([]byte, erro
 	if err := markKyberPreKeyUsed(t.tx, kyber, pm.KyberPreKeyID, pm.SignedPreKeyID, pm.BaseKey); err != nil {
 		return nil, err
 	}
-	pt, err := st.DecryptMessage(&pm.inner, addressesField(from, a.address), a.rng())
+	var expected []byte
+	if pm.inner.Addresses != nil {
+		expected = addressesField(from, a.address)
+	}
+	pt, err := st.DecryptMessage(&pm.inner, expected, a.rng())
 	if err != nil {
 		st.Wipe()
 		return nil, classify(err)

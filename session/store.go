@@ -106,7 +106,11 @@ func allocate(next *uint32, first uint32, n int) []uint32 {
 }
 
 func loadRecord(tx keystore.Tx, addr Address) (*record, error) {
-	b, err := tx.Get(spaceSession, addr.String())
+	return loadRecordAt(tx, addr.String())
+}
+
+func loadRecordAt(tx keystore.Tx, skey string) (*record, error) {
+	b, err := tx.Get(spaceSession, skey)
 	if errors.Is(err, keystore.ErrNotFound) {
 		return &record{}, nil
 	}
@@ -123,9 +127,13 @@ func loadRecord(tx keystore.Tx, addr Address) (*record, error) {
 }
 
 func saveRecord(tx keystore.Tx, addr Address, r *record) error {
+	return saveRecordAt(tx, addr.String(), r)
+}
+
+func saveRecordAt(tx keystore.Tx, skey string, r *record) error {
 	b := r.marshal()
 	defer clear(b)
-	return tx.Put(spaceSession, addr.String(), b)
+	return tx.Put(spaceSession, skey, b)
 }
 
 // txn is one store transaction as session's operations see it: records are
@@ -139,6 +147,7 @@ type txn struct {
 
 type cachedRecord struct {
 	rec   *record
+	key   string // the address's storage key
 	dirty bool
 }
 
@@ -149,15 +158,28 @@ func (t *txn) record(addr Address) (*record, error) {
 	if c, ok := t.records[addr]; ok {
 		return c.rec, nil
 	}
-	r, err := loadRecord(t.tx, addr)
+	key := addr.String()
+	r, err := loadRecordAt(t.tx, key)
 	if err != nil {
 		return nil, err
 	}
 	if t.records == nil {
-		t.records = map[Address]*cachedRecord{}
+		t.records = make(map[Address]*cachedRecord, 1)
 	}
-	t.records[addr] = &cachedRecord{rec: r}
+	t.records[addr] = &cachedRecord{rec: r, key: key}
 	return r, nil
+}
+
+// checkIdentity is Account.checkIdentity with the storage key of a loaded
+// record.
+func (t *txn) checkIdentity(a *Account, addr Address, key []byte) error {
+	skey := ""
+	if c, ok := t.records[addr]; ok {
+		skey = c.key
+	} else {
+		skey = addr.String()
+	}
+	return a.checkIdentityAt(t.tx, addr, skey, key)
 }
 
 // dirty marks addr's record as changed.
@@ -165,9 +187,9 @@ func (t *txn) dirty(addr Address) { t.records[addr].dirty = true }
 
 // flush writes the changed records through tx.
 func (t *txn) flush(tx keystore.Tx) error {
-	for addr, c := range t.records {
+	for _, c := range t.records {
 		if c.dirty {
-			if err := saveRecord(tx, addr, c.rec); err != nil {
+			if err := saveRecordAt(tx, c.key, c.rec); err != nil {
 				return err
 			}
 			c.dirty = false

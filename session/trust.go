@@ -62,7 +62,13 @@ const identityFlagVerified = 1
 // An identity record: "SOTi" 1 | key (33) | flags (1) | first seen (varint
 // Unix seconds).
 func loadIdentity(tx keystore.Tx, addr Address) (*IdentityInfo, error) {
-	v, err := tx.Get(spaceIdentity, addr.String())
+	return loadIdentityAt(tx, addr.String())
+}
+
+// loadIdentityAt is loadIdentity with the address's storage key (its
+// String) already made.
+func loadIdentityAt(tx keystore.Tx, skey string) (*IdentityInfo, error) {
+	v, err := tx.Get(spaceIdentity, skey)
 	if errors.Is(err, keystore.ErrNotFound) {
 		return nil, nil
 	}
@@ -87,6 +93,10 @@ func loadIdentity(tx keystore.Tx, addr Address) (*IdentityInfo, error) {
 }
 
 func saveIdentity(tx keystore.Tx, addr Address, info *IdentityInfo) error {
+	return saveIdentityAt(tx, addr.String(), info)
+}
+
+func saveIdentityAt(tx keystore.Tx, skey string, info *IdentityInfo) error {
 	v := append(withMagic(identityMagic, curve.PublicKeySize+11), info.Key...)
 	var flags byte
 	if info.Verified {
@@ -94,18 +104,23 @@ func saveIdentity(tx keystore.Tx, addr Address, info *IdentityInfo) error {
 	}
 	v = append(v, flags)
 	v = binary.AppendVarint(v, info.FirstSeen.Unix())
-	return tx.Put(spaceIdentity, addr.String(), v)
+	return tx.Put(spaceIdentity, skey, v)
 }
 
 // checkIdentity enforces trust on first use for key as addr's identity: a
 // first key is stored, the stored key passes, any other fails.
 func (a *Account) checkIdentity(tx keystore.Tx, addr Address, key []byte) error {
-	info, err := loadIdentity(tx, addr)
+	return a.checkIdentityAt(tx, addr, addr.String(), key)
+}
+
+// checkIdentityAt is checkIdentity with addr's storage key already made.
+func (a *Account) checkIdentityAt(tx keystore.Tx, addr Address, skey string, key []byte) error {
+	info, err := loadIdentityAt(tx, skey)
 	if err != nil {
 		return err
 	}
 	if info == nil {
-		return saveIdentity(tx, addr, &IdentityInfo{Key: key, FirstSeen: a.now()})
+		return saveIdentityAt(tx, skey, &IdentityInfo{Key: key, FirstSeen: a.now()})
 	}
 	if !bytes.Equal(info.Key, key) {
 		return a.untrusted(addr, key, info.Key)

@@ -223,6 +223,10 @@ func (s *State) LocalIdentity() []byte { return append([]byte(nil), s.localIdent
 // RemoteIdentity returns the peer's identity key (33 bytes).
 func (s *State) RemoteIdentity() []byte { return append([]byte(nil), s.remoteIdentity[:]...) }
 
+// RemoteIdentityRef returns the peer's identity key without copying; the
+// caller must not modify it.
+func (s *State) RemoteIdentityRef() []byte { return s.remoteIdentity[:] }
+
 // RemoteIdentityEquals reports whether the peer's identity key is key,
 // without copying.
 func (s *State) RemoteIdentityEquals(key []byte) bool {
