@@ -12,6 +12,7 @@ import (
 
 	"github.com/sotto-im/sotto/internal/curve"
 	"github.com/sotto-im/sotto/internal/ratchetcore"
+	"github.com/sotto-im/sotto/internal/wire"
 	"github.com/sotto-im/sotto/keystore"
 )
 
@@ -165,4 +166,28 @@ func TestBundleDoesNotAliasCache(t *testing.T) {
 	require.Equal(t, want, b2.SignedPreKeySignature)
 	_, err := b2.verify()
 	require.NoError(t, err)
+}
+
+// BenchmarkForgedPreKey is what one forged PreKey message to the
+// last-resort prekeys costs at most: the whole PQXDH of a new session (Kyber
+// decapsulation, four X25519 agreements, the canonical-base-key check), a
+// DH ratchet step, a jump of MaxForwardJump in both chains, and the MAC
+// check that fails. Nothing is recorded, so the same forgery costs the same
+// every time it is replayed (SECURITY.md).
+func BenchmarkForgedPreKey(b *testing.B) {
+	alice, bob := start(b, false)
+	m := send(b, alice, bob, "genuine")
+	w, err := wire.ParsePreKeySignalMessage(m.Body)
+	require.NoError(b, err)
+	w.Message = forgedWhisper(b, ratchetcore.MaxForwardJump-1)
+	forged := &Message{Type: MessagePreKey, Body: w.Marshal()}
+	before := snapshot(b, bob.store)
+	ctx := context.Background()
+	for b.Loop() {
+		_, err := bob.Decrypt(ctx, aliceAddr, forged)
+		if !errors.Is(err, ratchetcore.ErrAuthentication) {
+			b.Fatal(err)
+		}
+	}
+	require.Equal(b, before, snapshot(b, bob.store))
 }
