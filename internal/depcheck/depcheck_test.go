@@ -62,6 +62,20 @@ var rules = []rule{
 		says: "session imports only ratchet, keystore (the contract, not a store), internal/..., the standard library and " + strings.Join(allowedModules, ", "),
 	},
 	{
+		// franking and attachment are pure crypto beside session: apps and
+		// the relay use them, and they use nothing of the module's but
+		// internal/... (attachment's blob format lives in internal/attachblob).
+		scope: func(rel string) bool { return purePublic(rel) },
+		allow: func(d pkg) bool { return d.std || d.own && under(d.rel, "internal") },
+		says:  "franking and attachment import only the standard library and internal/...",
+	},
+	{
+		scope:  func(rel string) bool { return purePublic(rel) },
+		allow:  func(d pkg) bool { return !d.std || !slices.Contains(impure, d.path) },
+		direct: true,
+		says:   "franking and attachment are pure: no I/O, no context, no logs (they import none of " + strings.Join(impure, ", ") + ")",
+	},
+	{
 		scope: func(rel string) bool { return rel == "keystore" },
 		allow: func(d pkg) bool { return d.std },
 		says:  "keystore imports only the standard library",
@@ -92,6 +106,10 @@ var rules = []rule{
 		says:   "libraries never log: only cmd/ imports log or log/slog",
 	},
 }
+
+// purePublic reports whether rel is one of the pure public packages beside
+// session.
+func purePublic(rel string) bool { return rel == "franking" || rel == "attachment" }
 
 // under reports whether the module-relative path rel is dir or below it.
 func under(rel, dir string) bool {
@@ -333,7 +351,10 @@ func TestRulesCatchViolations(t *testing.T) {
 		"keystore/memory":       {"keystore", "sync"},
 		"keystore/sqlite":       {"keystore", "internal/kdf", "database/sql"},
 		"internal/kdf":          {"crypto/hmac"},
-		"testvectors":           {"ratchet", "session"},
+		"testvectors":           {"ratchet", "session", "franking", "attachment"},
+		"franking":              {"crypto/hmac", "errors"},
+		"attachment":            {"crypto/aes", "internal/attachblob"},
+		"internal/attachblob":   {"crypto/hmac"},
 		"cmd/sotto":             {"log/slog", "session", "keystore/memory", "internal/relay", "cmd/sotto/internal/ui"},
 		"cmd/sotto/internal/ui": {"log"},
 	})
@@ -352,6 +373,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		"testvectors":     {"cmd/sotto"},
 		"internal/relay":  {"log/slog"},
 		"cmd/sotto":       {"log"},
+		"franking":        {"context"},
+		"attachment":      {"session"},
 	})
 	got := strings.Join(broken.violations(), "\n")
 	for _, want := range []string{
@@ -365,6 +388,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		m + "/keystore/sqlite imports " + m + "/ratchet (keystore/sqlite → internal/kdf → ratchet): the stores under keystore/",
 		m + "/testvectors imports " + m + "/cmd/sotto (testvectors → cmd/sotto): nothing outside cmd/",
 		m + "/internal/relay imports log/slog (internal/relay → log/slog): libraries never log",
+		m + "/franking imports context (franking → context): franking and attachment are pure",
+		m + "/attachment imports " + m + "/session (attachment → session): franking and attachment import only",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("violation not reported: %s", want)
