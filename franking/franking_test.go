@@ -1,7 +1,9 @@
 package franking_test
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -303,11 +305,19 @@ func TestOpenings(t *testing.T) {
 	require.True(t, got.Equal(ca))
 }
 
-// TestTagEncoding: the tag's 36 bytes round-trip; other sizes are refused.
+// TestTagEncoding: the tag is FRANKING.md's HMAC, written out here; its
+// 36 bytes round-trip; other sizes are refused.
 func TestTagEncoding(t *testing.T) {
-	relay := newRelay(t, franking.GenerateRelayKey(0x01020304))
-	tag, err := relay.Tag(franking.Commitment{1}, franking.Context{Sender: "a.1", Recipient: "b.1", Received: t0})
+	key := franking.GenerateRelayKey(0x01020304)
+	relay := newRelay(t, key)
+	tag, err := relay.Tag(franking.Commitment{1}, franking.Context{Sender: "a.1", Recipient: "bob.1", Received: t0})
 	require.NoError(t, err)
+	m := hmac.New(sha256.New, key.Bytes())
+	m.Write([]byte("sotto franking reporting tag\x00\x01"))
+	m.Write(append([]byte{1}, make([]byte, 31)...))
+	m.Write([]byte{0, 0, 0, 3, 'a', '.', '1', 0, 0, 0, 5, 'b', 'o', 'b', '.', '1'})
+	m.Write(binary.BigEndian.AppendUint64(nil, uint64(t0.UnixMilli())))
+	require.Equal(t, m.Sum(nil), tag.MAC[:])
 	b := tag.Bytes()
 	require.Len(t, b, franking.TagSize)
 	require.Equal(t, []byte{1, 2, 3, 4}, b[:4])

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/sotto-im/sotto/attachment"
+	"github.com/sotto-im/sotto/franking"
 	"github.com/sotto-im/sotto/internal/curve"
 	"github.com/sotto-im/sotto/internal/kem"
 	"github.com/sotto-im/sotto/internal/ratchetcore"
@@ -30,6 +32,11 @@ const (
 	classInvalidParameter    = "invalid-parameter"     // parameter out of range
 	classUnknownPreKey       = "unknown-prekey"        // PreKey message names an unknown prekey
 	classVersionMismatch     = "version-mismatch"      // scanned fingerprint of another version
+	classCommitment          = "commitment"            // franking commitment differs or does not open
+	classInvalidReport       = "invalid-report"        // franking report's tag does not verify
+	classUnknownKey          = "unknown-key"           // franking tag names a relay key not held
+	classDigestMismatch      = "digest-mismatch"       // attachment blob is not the one the pointer names
+	classSizeMismatch        = "size-mismatch"         // attachment blob of another length than the pointer's
 )
 
 // errorClasses lists every class known to this package, for the format check.
@@ -38,6 +45,7 @@ var errorClasses = []string{
 	classBadPadding, classMalformed, classSPQR, classAddressMismatch, classInvalidKey,
 	classInvalidKeyAgreement, classInvalidCiphertext, classInvalidSignature,
 	classInvalidParameter, classUnknownPreKey, classVersionMismatch,
+	classCommitment, classInvalidReport, classUnknownKey, classDigestMismatch, classSizeMismatch,
 }
 
 // classesOf returns the classes a Sotto error satisfies. Most errors map to
@@ -84,6 +92,19 @@ func classesOf(err error) []string {
 	if _, ok := errors.AsType[*session.FingerprintVersionMismatchError](err); ok {
 		out = append(out, classVersionMismatch)
 	}
+	add(franking.ErrMalformed, classMalformed)
+	add(franking.ErrInvalidContent, classInvalidParameter)
+	add(franking.ErrInvalidKey, classInvalidKey)
+	add(franking.ErrCommitment, classCommitment)
+	add(franking.ErrInvalidReport, classInvalidReport)
+	add(franking.ErrUnknownKey, classUnknownKey)
+	add(attachment.ErrTooLarge, classInvalidParameter)
+	add(attachment.ErrBlobSize, classSizeMismatch)
+	add(attachment.ErrDigestMismatch, classDigestMismatch)
+	add(attachment.ErrUnsupportedVersion, classUnsupportedVersion)
+	add(attachment.ErrMalformed, classMalformed)
+	add(attachment.ErrAuthentication, classAuthentication)
+	add(attachment.ErrBadPadding, classBadPadding)
 	return out
 }
 

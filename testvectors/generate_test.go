@@ -39,6 +39,8 @@ var generators = []struct {
 	{"ratchet.json", genRatchet},
 	{"conversation.json", genConversation},
 	{"fingerprint.json", genFingerprint},
+	{"franking.json", genFranking},
+	{"attachment.json", genAttachment},
 }
 
 // TestGenerate rewrites data/ when run with -update.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"slices"
 
+	"github.com/sotto-im/sotto/franking"
 	"github.com/sotto-im/sotto/internal/ratchetcore"
 	"github.com/sotto-im/sotto/internal/wire"
 )
@@ -29,6 +30,16 @@ const (
 	// SeedBundle is every prekey bundle in session.Bundle's MarshalBinary
 	// encoding.
 	SeedBundle = "bundle"
+	// SeedFrankingContent is every franking content encoding (valid and
+	// malformed, and those inside reports).
+	SeedFrankingContent = "franking-content"
+	// SeedFrankingReport is every franking report encoding.
+	SeedFrankingReport = "franking-report"
+	// SeedAttachmentPointer is every attachment pointer encoding.
+	SeedAttachmentPointer = "attachment-pointer"
+	// SeedAttachmentBlob is every attachment blob (sealed, tampered and
+	// crafted).
+	SeedAttachmentBlob = "attachment-blob"
 )
 
 // Seeds returns the inputs of the given kind found in the embedded vectors,
@@ -185,6 +196,31 @@ func (c *seedCollector) collect(algorithm string, data []byte) error {
 				}
 			}
 		}
+	case algFranking:
+		f, err := decodeFile[frankingGroup](data)
+		if err != nil {
+			return err
+		}
+		for _, g := range f.TestGroups {
+			for _, t := range g.Tests {
+				c.add(SeedFrankingContent, t.Content)
+				c.add(SeedFrankingReport, t.Report)
+				if r, err := franking.ParseReport(t.Report); err == nil {
+					c.add(SeedFrankingContent, orNil(r.Content.MarshalBinary()))
+				}
+			}
+		}
+	case algAttachment:
+		f, err := decodeFile[attachmentGroup](data)
+		if err != nil {
+			return err
+		}
+		for _, g := range f.TestGroups {
+			for _, t := range g.Tests {
+				c.add(SeedAttachmentPointer, t.Pointer)
+				c.add(SeedAttachmentBlob, t.Blob)
+			}
+		}
 	case algFingerprint:
 		f, err := decodeFile[fingerprintGroup](data)
 		if err != nil {
@@ -199,4 +235,13 @@ func (c *seedCollector) collect(algorithm string, data []byte) error {
 		}
 	}
 	return nil
+}
+
+// orNil returns v, or nil when err is set (a seed that cannot be made is
+// simply not added).
+func orNil(v []byte, err error) []byte {
+	if err != nil {
+		return nil
+	}
+	return v
 }

@@ -4,11 +4,13 @@
 // The vectors are JSON files in the Wycheproof style (README.md describes the
 // format, schema.json is its JSON Schema): one file per algorithm —
 // xeddsa.json, x25519.json, kyber1024.json, pqxdh.json, ratchet.json,
-// conversation.json and fingerprint.json — with valid and invalid cases, every
-// invalid case naming the class of error it must fail with. They pin down the
-// wire format and key schedule of libsignal 0.103's version-4 sessions (PQXDH
-// with Kyber1024, the Double Ratchet with the SPQR chain), so another
-// implementation can check itself against the same bytes.
+// conversation.json, fingerprint.json, franking.json and attachment.json —
+// with valid and invalid cases, every invalid case naming the class of error
+// it must fail with. They pin down the wire format and key schedule of
+// libsignal 0.103's version-4 sessions (PQXDH with Kyber1024, the Double
+// Ratchet with the SPQR chain), and Sotto's message franking and attachment
+// encryption, so another implementation can check itself against the same
+// bytes.
 //
 // FS holds the files, embedded. Verify runs every file of a file system
 // against Sotto (the sotto vectors verify command calls it); Seeds returns

@@ -107,6 +107,12 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 		{"ratchet.json", "iv"},
 		{"conversation.json", "message"},
 		{"fingerprint.json", "localScannable"},
+		{"franking.json", "commitment"},
+		{"franking.json", "tag"},
+		{"franking.json", "report"},
+		{"attachment.json", "blob"},
+		{"attachment.json", "digest"},
+		{"attachment.json", "pointer"},
 	} {
 		t.Run(tc.file+" "+tc.field, func(t *testing.T) {
 			var out bytes.Buffer
@@ -177,7 +183,8 @@ func TestVerifyDetectsCorruption(t *testing.T) {
 // TestSeeds: every kind has seeds, without duplicates; unknown kinds panic.
 func TestSeeds(t *testing.T) {
 	for _, kind := range []string{SeedSignalMessage, SeedPreKeyMessage, SeedSPQRMessage, SeedPublicKey,
-		SeedKyberCiphertext, SeedFingerprint, SeedBundle} {
+		SeedKyberCiphertext, SeedFingerprint, SeedBundle, SeedFrankingContent, SeedFrankingReport,
+		SeedAttachmentPointer, SeedAttachmentBlob} {
 		seeds := Seeds(kind)
 		if len(seeds) == 0 {
 			t.Errorf("no %s seeds", kind)

@@ -25,6 +25,8 @@ var verifiers = map[string]verifier{
 	algRatchet:      verifyRatchet,
 	algConversation: verifyConversation,
 	algFingerprint:  verifyFingerprint,
+	algFranking:     verifyFranking,
+	algAttachment:   verifyAttachment,
 }
 
 // Algorithms, one per file.
@@ -36,6 +38,8 @@ const (
 	algRatchet      = "DoubleRatchet"
 	algConversation = "Conversation"
 	algFingerprint  = "SafetyNumber"
+	algFranking     = "Franking"
+	algAttachment   = "Attachment"
 )
 
 // maxReportedFailures bounds how many failing cases are listed per file.
