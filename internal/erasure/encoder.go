@@ -1,6 +1,9 @@
 package erasure
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 const (
 	// ChunkSize is the size of a chunk: one element of each of the 16
@@ -24,12 +27,23 @@ type Encoder struct {
 // every SPQR stream is (96, 1152, 960 or 160 bytes), so any other length is
 // a programmer error and panics.
 func NewEncoder(msg []byte) *Encoder {
-	n := chunks(len(msg))
+	return &Encoder{msg: append([]byte(nil), msg...), b: systematicBasis(chunks(len(msg)))}
+}
+
+// systematic caches the bases of the points 0..n-1, which depend only on
+// n (four sizes in practice); bases are immutable once built.
+var systematic sync.Map // int -> *basis
+
+func systematicBasis(n int) *basis {
+	if b, ok := systematic.Load(n); ok {
+		return b.(*basis)
+	}
 	xs := make([]uint16, n)
 	for i := range xs {
 		xs[i] = uint16(i)
 	}
-	return &Encoder{msg: append([]byte(nil), msg...), b: newBasis(tables(), xs)}
+	b, _ := systematic.LoadOrStore(n, newBasis(tables(), xs))
+	return b.(*basis)
 }
 
 // chunks returns the number of data chunks of a message of size bytes, and
@@ -50,6 +64,9 @@ func (e *Encoder) Chunks() int { return len(e.msg) / ChunkSize }
 
 // Message returns a copy of the message.
 func (e *Encoder) Message() []byte { return append([]byte(nil), e.msg...) }
+
+// AppendMessage appends the message to dst.
+func (e *Encoder) AppendMessage(dst []byte) []byte { return append(dst, e.msg...) }
 
 // Chunk returns chunk c: message bytes [32c, 32c+32) for c below Chunks(),
 // parity above.
