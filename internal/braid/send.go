@@ -20,54 +20,42 @@ import (
 // encapsulation randomness m (32 bytes, in HeaderReceived); pass
 // crypto/rand.Reader. Send fails only if rand does.
 func (s *State) Send(rand io.Reader) (next *State, m Message, out *EpochSecret, err error) {
-	m = Message{Epoch: s.epoch, Type: None}
 	switch s.kind {
 	case KeysUnsampled:
 		next, err = s.sampleKeys(rand)
-		if err != nil {
-			return nil, Message{}, nil, err
-		}
-		next.sendChunk(&m, Hdr)
-	case KeysSampled:
-		next = s.clone()
-		next.sendChunk(&m, Hdr)
-	case HeaderSent:
-		next = s.clone()
-		next.sendChunk(&m, Ek)
-	case Ct1Received:
-		next = s.clone()
-		next.sendChunk(&m, EkCt1Ack)
-	case EkSentCt1Received:
-		next = s.clone()
-		m.Type = Ct1Ack
-	case NoHeaderReceived, Ct1Acknowledged:
-		next = s.clone()
 	case HeaderReceived:
 		next, out, err = s.encaps1(rand)
-		if err != nil {
-			return nil, Message{}, nil, err
-		}
-		next.sendChunk(&m, Ct1)
-	case Ct1Sampled, EkReceivedCt1Sampled:
-		next = s.clone()
-		next.sendChunk(&m, Ct1)
-	case Ct2Sampled:
-		next = s.clone()
-		next.sendChunk(&m, Ct2)
 	default:
-		panic("braid: Send on a wiped or invalid state")
+		if !s.kind.valid() {
+			panic("braid: Send on a wiped or invalid state")
+		}
+		next = s.clone()
+	}
+	if err != nil {
+		return nil, Message{}, nil, err
+	}
+	m = Message{Epoch: s.epoch, Type: sends[next.kind]}
+	if m.Type.HasChunk() {
+		m.ChunkIndex = next.next
+		m.Chunk = next.enc.Chunk(next.next)
+		next.next++ // a uint16: wraps after 65535, which only repeats chunks
 	}
 	return next, m, out, nil
 }
 
-// sendChunk puts the next chunk of s's outgoing stream into m. The index
-// is a uint16 and wraps after 65535 (a peer that never answers); the code
-// is defined at every index, so wrapping only repeats chunks.
-func (s *State) sendChunk(m *Message, t PayloadType) {
-	m.Type = t
-	m.ChunkIndex = s.next
-	m.Chunk = s.enc.Chunk(s.next)
-	s.next++
+// sends is the payload each state sends (ML-KEM Braid §2). KeysUnsampled
+// and HeaderReceived send as the state their Send moves to: the first
+// header chunk and the first ct1 chunk.
+var sends = [...]PayloadType{
+	KeysSampled:          Hdr,
+	HeaderSent:           Ek,
+	Ct1Received:          EkCt1Ack,
+	EkSentCt1Received:    Ct1Ack,
+	NoHeaderReceived:     None,
+	Ct1Sampled:           Ct1,
+	EkReceivedCt1Sampled: Ct1,
+	Ct1Acknowledged:      None,
+	Ct2Sampled:           Ct2,
 }
 
 // sampleKeys is KeysUnsampled's send: generate the epoch's ML-KEM-768 key
@@ -76,6 +64,7 @@ func (s *State) sendChunk(m *Message, t PayloadType) {
 func (s *State) sampleKeys(rand io.Reader) (*State, error) {
 	n := s.successor(KeysSampled, s.epoch)
 	if _, err := io.ReadFull(rand, n.seed[:]); err != nil {
+		n.Wipe()
 		return nil, fmt.Errorf("braid: reading randomness: %w", err)
 	}
 	h, ek, err := keyFromSeed(&n.seed)

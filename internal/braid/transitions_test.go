@@ -211,7 +211,7 @@ func TestPayloadsEachStateIgnores(t *testing.T) {
 
 // statesOfEveryKind collects a state of each of the eleven kinds from
 // simulations (EkReceivedCt1Sampled needs the ek sender to run ahead: 2:1).
-func statesOfEveryKind(t *testing.T) []*State {
+func statesOfEveryKind(t testing.TB) []*State {
 	t.Helper()
 	found := map[Kind]*State{}
 	for _, pattern := range []string{"AB", "AAB"} {
