@@ -207,9 +207,9 @@ func TestCadencePayloads(t *testing.T) {
 }
 
 // TestCadenceRatios: with A sending two messages for each of B's (AAB),
-// libsignal peers were seen to change epoch at messages 109, 234 and 343,
-// and so does the braid. The 1:2 figures (ABB) were not observed on
-// libsignal: they pin this implementation's behaviour.
+// libsignal peers change epoch at messages 109, 234 and 343, and so does
+// the braid; at 1:2 (ABB), at 124, 233 and 358. Both schedules are in the
+// libsignal capture that TestLibsignalPayloadSequence replays.
 func TestCadenceRatios(t *testing.T) {
 	for _, c := range []struct {
 		pattern string
