@@ -7,9 +7,11 @@
 // Alice processes Bob's bundle (Alice is A2B, the ek sender of epoch 1).
 // Schedules: "AB" strict alternation, "AAB" (2:1) and "ABB" (1:2), 400
 // messages each, every message decrypted at once; "A" one way, 12 messages
-// (header parity chunks). For each: the SPQR key (pqr_key, the braid's auth key) read from
-// Alice's session record before any message, and every message's sender and
-// pq_ratchet field in hex. libsignal is used as a black box only.
+// (header parity chunks). For each run: the SPQR key (pqr_key, the braid's
+// auth key) read from Alice's session record before any message, Bob's
+// session record right after he sends his first Ct1 chunk (his braid is
+// then in Ct1Sampled), and every message's sender and pq_ratchet field in
+// hex. libsignal is used as a black box only.
 
 import * as SignalClient from '../../../../interop/node/node_modules/@signalapp/libsignal-client/dist/index.js';
 
@@ -92,6 +94,14 @@ function pqRatchet(type, ct) {
   return field(sm.subarray(1, sm.length - 8), 5) ?? new Uint8Array(0);
 }
 
+// payloadType is the type byte of an SPQR V1 message: after the version
+// byte and the epoch and index varints.
+function payloadType(pq) {
+  let i = 1;
+  for (let v = 0; v < 2; v++) while (pq[i++] & 0x80);
+  return pq[i];
+}
+
 async function run(pattern, total) {
   const alice = party('alice', 1111), bob = party('bob', 2222);
   const now = Date.now();
@@ -112,12 +122,17 @@ async function run(pattern, total) {
   if (authKey?.length !== 32) throw new Error('no 32-byte auth key in the record');
 
   const messages = [];
+  let bobRecord; // Bob's session record right after his first Ct1 chunk
   for (let n = 0; n < total; n++) {
     const fromA = pattern[n % pattern.length] === 'A';
     const [src, dst] = fromA ? [alice, bob] : [bob, alice];
     const msg = await SignalClient.signalEncrypt(Buffer.from(`m${n}`), dst.addr, src.addr, src.sessions, src.ids, new Date());
     const ct = msg.serialize();
-    messages.push({ from: fromA ? 'A' : 'B', pq: Buffer.from(pqRatchet(msg.type(), ct)).toString('hex') });
+    const pq = pqRatchet(msg.type(), ct);
+    messages.push({ from: fromA ? 'A' : 'B', pq: Buffer.from(pq).toString('hex') });
+    if (!fromA && bobRecord === undefined && payloadType(pq) === 5) {
+      bobRecord = Buffer.from((await bob.sessions.getSession(alice.addr)).serialize()).toString('hex');
+    }
     if (pattern === 'A') continue; // one way: Bob never decrypts
     if (msg.type() === CiphertextMessageType.PreKey) {
       await SignalClient.signalDecryptPreKey(PreKeySignalMessage.deserialize(ct), src.addr, dst.addr,
@@ -126,7 +141,7 @@ async function run(pattern, total) {
       await SignalClient.signalDecrypt(SignalMessage.deserialize(ct), src.addr, dst.addr, dst.sessions, dst.ids);
     }
   }
-  return { pattern, authKey: Buffer.from(authKey).toString('hex'), messages };
+  return { pattern, authKey: Buffer.from(authKey).toString('hex'), bobRecord, messages };
 }
 
 const runs = [];
