@@ -21,10 +21,11 @@ const (
 // overflows.
 const maxEpoch = 1 << 62
 
-// State is one party's braid state. A State is never modified after it is
-// returned: Send and Recv return a new State and leave the receiver as it
-// was, so a caller can keep the old one until it decides to commit. States
-// share no mutable memory, so Wipe on one never affects another.
+// State is one party's braid state. Send and Recv return a new State and
+// leave the receiver as it was, so a caller can keep the old one until it
+// decides to commit; only Wipe and UnmarshalBinary write to a State, so
+// states may be read concurrently. States share no secret memory (only
+// immutable public parts), so Wipe on one never affects another.
 //
 // Which fields are set depends on kind (the table in the package
 // documentation); every transition builds the next state with exactly the
