@@ -4,7 +4,8 @@
 #   vet    go vet ./...
 #   npm    npm ci in interop/node, if interop/node/package-lock.json exists
 #   race   go test -race ./...
-#   fuzz   every Fuzz function in the module, for FUZZTIME each
+#   fuzz   every Fuzz function in the module, for FUZZTIME each (.ci/fuzz tells
+#          a found crash from a hiccup of the fuzzing engine and retries the latter)
 #
 # and `make bench` writes bench.txt (go test -bench=. -count=COUNT ./...).
 # Override the knobs on the command line: make fuzz FUZZTIME=1m
@@ -57,7 +58,7 @@ fuzz:
 	if [ -z "$$targets" ]; then echo 'fuzz: no Fuzz functions found'; exit 0; fi; \
 	printf '%s\n' "$$targets" | while read -r pkg name; do \
 		echo "-- $$pkg $$name"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) "$$pkg" </dev/null || exit 1; \
+		GO=$(GO) ./.ci/fuzz "$$pkg" "$$name" $(FUZZTIME) || exit 1; \
 	done
 
 # go test's own exit status is lost in the pipe to tee, so a failure is
